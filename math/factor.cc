@@ -4,50 +4,28 @@
 #include "math/factor.h"
 
 #include <algorithm>
-#include <chrono>
+#include <cmath>
+#include <iterator>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <utility>
 
+#include "math/ecm.h"
+#include "math/job.h"
 #include "math/perfect_power.h"
+#include "math/pm1.h"
 #include "math/primality.h"
 #include "math/rho.h"
 #include "math/trial.h"
+#ifdef ZF_HAVE_MATH_SMALL
+#include "math/small/small.h"
+#endif
+#ifdef ZF_HAVE_SIQS
+#include "math/siqs/siqs.h"
+#endif
 
 namespace zfactor::math {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-// Per-call state: budget, hooks, deadline and the effort log.
-class Job {
- public:
-  Job(const Budget& budget, const Hooks& hooks) : budget_(budget), hooks_(hooks) {
-    if (budget.max_seconds > 0) {
-      deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                     std::chrono::duration<double>(budget.max_seconds));
-    }
-  }
-  const Budget& budget() const { return budget_; }
-  const Hooks& hooks() const { return hooks_; }
-  bool TimeUp() const { return deadline_ && Clock::now() >= *deadline_; }
-  bool Stopped() const { return hooks_.Cancelled() || TimeUp(); }
-  void Note(const std::string& what) {
-    if (std::find(effort_.begin(), effort_.end(), what) == effort_.end()) effort_.push_back(what);
-  }
-  std::string Effort() const {
-    std::string s;
-    for (const auto& e : effort_) s += (s.empty() ? "" : "; ") + e;
-    return s;
-  }
-
- private:
-  const Budget& budget_;
-  const Hooks& hooks_;
-  std::optional<Clock::time_point> deadline_;
-  std::vector<std::string> effort_;
-};
 
 const mpz_class& TwoTo64() {
   static const mpz_class v = mpz_class(1) << 64;
@@ -59,19 +37,136 @@ Certainty PrimeCertainty(const mpz_class& n) {
   return n < TwoTo64() ? Certainty::kProven : Certainty::kProbable;
 }
 
-// One rung after another until a non-trivial factor of c appears.
-// REQUIRES: c odd composite, not a perfect power, no prime factor < kTrialLimit.
-std::optional<mpz_class> Split(const mpz_class& c, Job* job) {
-  const size_t bits = mpz_sizeinbase(c.get_mpz_t(), 2);
-  // Rho finds factors up to ~2^(2*log2(iterations)); keep it for small inputs.
-  const uint64_t iterations = bits <= 64 ? (1u << 22) : (1u << 20);
-  for (unsigned long c0 = 1; c0 <= 3; ++c0) {
-    if (job->Stopped()) return std::nullopt;
-    job->Note("rho");
-    if (auto d = PollardRho(c, c0, iterations, job->hooks())) return d;
+// "2e3", "25e4", "11e6": B1 the way GMP-ECM users write it.
+std::string B1Name(double b1) {
+  auto m = static_cast<uint64_t>(b1);
+  int k = 0;
+  while (m >= 10 && m % 10 == 0) {
+    m /= 10;
+    ++k;
   }
-  return std::nullopt;
+  return std::to_string(m) + "e" + std::to_string(k);
 }
+
+// A composite waiting to be split, with the work already spent on it (which
+// its divisors inherit: a factor ECM missed in n is missed in n's divisors).
+struct Work {
+  mpz_class c;
+  unsigned exponent = 1;
+  size_t ecm_levels_done = 0;
+  bool pm1_done = false;
+};
+
+// Cofactors of at most this many digits go to SIQS (when built in).
+constexpr size_t kSiqsMaxDigits = 100;
+// ECM before SIQS: levels whose factor size is at most this share of the
+// cofactor's digits (the usual pretest ratio), and at least the first level.
+constexpr double kSiqsPretestRatio = 0.31;
+
+class Ladder {
+ public:
+  explicit Ladder(Job* job) : job_(job) {}
+
+  // One rung after another until a non-trivial factor of w.c appears.
+  // REQUIRES: w.c odd composite, not a perfect power, no prime factor < kTrialLimit.
+  std::optional<mpz_class> Split(Work& w) {
+    const mpz_class& c = w.c;
+    const size_t bits = mpz_sizeinbase(c.get_mpz_t(), 2);
+#ifdef ZF_HAVE_MATH_SMALL
+    if (bits <= 128) return SplitSmall(c, bits);
+#endif
+    if (bits <= 128) {
+      job_->Note("rho");
+      if (auto d = PollardRho(c, 1, bits <= 64 ? (1u << 22) : (1u << 16), *job_)) return d;
+    }
+    const size_t digits = mpz_sizeinbase(c.get_mpz_t(), 10);
+    if (!w.pm1_done) {
+      w.pm1_done = true;
+      const uint32_t b1 = digits < 40 ? 10000 : digits <= 60 ? 50000 : 200000;
+      job_->Note("p-1 B1=" + B1Name(b1) + " B2=" + B1Name(100.0 * b1));
+      if (auto d = PollardPm1(c, b1, 100 * b1, *job_)) return d;
+    }
+    bool siqs = SiqsAvailable() && job_->budget().use_siqs && digits <= kSiqsMaxDigits;
+    const double pretest = kSiqsPretestRatio * static_cast<double>(digits);
+    for (; w.ecm_levels_done < std::size(kEcmLevels); ++w.ecm_levels_done) {
+      const EcmLevel& level = kEcmLevels[w.ecm_levels_done];
+      if (level.b1 > job_->budget().ecm_max_b1 || job_->Stopped()) break;
+      if (siqs && w.ecm_levels_done > 0 && level.digits > pretest) {
+        if (auto d = RunSiqs(c)) return d;
+        siqs = false;
+        if (job_->Stopped()) return std::nullopt;
+      }
+      if (auto d = RunEcmLevel(c, level)) return d;
+    }
+    if (siqs) return RunSiqs(c);
+    return std::nullopt;
+  }
+
+ private:
+  static constexpr bool SiqsAvailable() {
+#ifdef ZF_HAVE_SIQS
+    return true;
+#else
+    return false;
+#endif
+  }
+
+#ifdef ZF_HAVE_MATH_SMALL
+  std::optional<mpz_class> SplitSmall(const mpz_class& c, size_t bits) {
+    job_->Note("word-size engine");
+    if (bits <= 64) {
+      std::vector<uint64_t> out;
+      small::Factor64(mpz_get_ui(c.get_mpz_t()), &out);
+      if (out.size() >= 2) return mpz_class(static_cast<unsigned long>(out[0]));
+      return std::nullopt;
+    }
+    std::vector<small::u128> out;
+    const small::u128 lo = mpz_get_ui(c.get_mpz_t());
+    const small::u128 hi = mpz_class(c >> 64).get_ui();
+    small::Factor128((hi << 64) | lo, &out, job_->hooks());
+    if (out.empty()) return std::nullopt;
+    mpz_class d = mpz_class(static_cast<unsigned long>(out[0] >> 64)) << 64;
+    d += static_cast<unsigned long>(static_cast<uint64_t>(out[0]));
+    if (d > 1 && d < c) return d;
+    return std::nullopt;
+  }
+#endif
+
+  std::optional<mpz_class> RunEcmLevel(const mpz_class& c, const EcmLevel& level) {
+    const int curves =
+        std::max(1, static_cast<int>(std::lround(level.curves * job_->budget().ecm_curve_fraction)));
+    const std::string key = "ECM B1=" + B1Name(level.b1);
+    for (int i = 0; i < curves; ++i) {
+      if (job_->Stopped()) return std::nullopt;
+      const uint64_t sigma = uint64_t{job_->budget().seed} * 1000003u + curves_run_++;
+      auto d = EcmCurve(c, level.b1, sigma, *job_);
+      const int done = i + 1;
+      job_->Set(key, key + " x " + std::to_string(done) + (done == 1 ? " curve" : " curves"));
+      job_->Progress("ecm", static_cast<double>(done) / curves);
+      if (d) return d;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<mpz_class> RunSiqs(const mpz_class& c) {
+#ifdef ZF_HAVE_SIQS
+    siqs::Options options;
+    options.threads = job_->budget().threads;
+    options.seed = job_->budget().seed;
+    siqs::Stats stats;
+    auto d = siqs::FindFactor(c, options, job_->hooks(), &stats);
+    job_->Note("SIQS " + std::to_string(mpz_sizeinbase(c.get_mpz_t(), 10)) + " digits (" +
+               std::to_string(stats.relations) + " relations)");
+    if (d && *d > 1 && *d < c && mpz_divisible_p(c.get_mpz_t(), d->get_mpz_t())) return d;
+#else
+    (void)c;
+#endif
+    return std::nullopt;
+  }
+
+  Job* job_;
+  uint64_t curves_run_ = 0;
+};
 
 struct Found {
   unsigned exponent = 0;
@@ -153,33 +248,36 @@ Factorization Factor(const mpz_class& n, const Budget& budget, const Hooks& hook
     report(p);
   }
 
-  std::vector<std::pair<mpz_class, unsigned>> work;
-  if (m > 1) work.emplace_back(m, 1);
+  Ladder ladder(&job);
+  std::vector<Work> work;
+  if (m > 1) work.push_back({m, 1});
   while (!work.empty()) {
     while (!work.empty()) {
-      auto [c, e] = work.back();
+      Work w = std::move(work.back());
       work.pop_back();
+      const mpz_class& c = w.c;
+      const unsigned e = w.exponent;
       if (c == 1) continue;
       mpz_class root;
       unsigned k = 0;
       if (PerfectPower(c, &root, &k)) {
         job.Note("perfect power");
         report(root);
-        work.emplace_back(root, e * k);
+        work.push_back({root, e * k, w.ecm_levels_done, w.pm1_done});
         continue;
       }
       if (IsBpswProbablePrime(c)) {
         add_prime(c, e, PrimeCertainty(c));
         continue;
       }
-      std::optional<mpz_class> d = Split(c, &job);
+      std::optional<mpz_class> d = ladder.Split(w);
       if (!d) {
         stuck[c] += e;
         continue;
       }
       report(*d);
-      work.emplace_back(c / *d, e);
-      work.emplace_back(*d, e);
+      work.push_back({c / *d, e, w.ecm_levels_done, w.pm1_done});
+      work.push_back({*d, e, w.ecm_levels_done, w.pm1_done});
     }
     // Refine what is stuck against known primes and against each other, so
     // the composites listed are coprime to everything else in the answer.
@@ -189,8 +287,8 @@ Factorization Factor(const mpz_class& n, const Budget& budget, const Hooks& hook
       bool split = false;
       for (const auto& [p, fp] : primes) {
         if (mpz_divisible_p(left[i].first.get_mpz_t(), p.get_mpz_t())) {
-          work.emplace_back(p, left[i].second);
-          work.emplace_back(left[i].first / p, left[i].second);
+          work.push_back({p, left[i].second});
+          work.push_back({left[i].first / p, left[i].second});
           split = true;
           break;
         }
@@ -202,8 +300,8 @@ Factorization Factor(const mpz_class& n, const Budget& budget, const Hooks& hook
           left[j].second += left[i].second;
         } else {  // a = g (a/g), b = g (b/g): queue all four pieces
           for (size_t x : {i, j}) {
-            work.emplace_back(g, left[x].second);
-            work.emplace_back(left[x].first / g, left[x].second);
+            work.push_back({g, left[x].second});
+            work.push_back({left[x].first / g, left[x].second});
           }
           left.erase(left.begin() + static_cast<std::ptrdiff_t>(j));
         }

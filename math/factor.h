@@ -67,6 +67,11 @@ struct Budget {
   double ecm_max_b1 = 11e6;     // largest ECM B1 level tried (50-digit factors)
   bool use_siqs = true;         // hand 40-100 digit cofactors to SIQS
   int threads = 1;              // threads an algorithm may use (SIQS sieving)
+  // Share of each B1 level's standard curve count (math/ecm.h kEcmLevels)
+  // that is run; 1 = the full count, which finds a factor of the level's
+  // size with probability about 1 - 1/e.
+  double ecm_curve_fraction = 1.0;
+  unsigned seed = 1;            // ECM curve choice and SIQS polynomials: same seed, same run
 };
 
 struct Factorization {
@@ -74,7 +79,8 @@ struct Factorization {
   Verdict verdict = Verdict::kComposite;
   // Ascending by p, each p once with its exponent. For kPrime/kProbablePrime
   // this is {n^1}; for kZero and kUnit it is empty; for kPartlyFactored the
-  // composite cofactors are listed with Certainty::kComposite.
+  // composite cofactors are listed with Certainty::kComposite; for
+  // kComposite it is empty.
   std::vector<PrimeFactor> factors;
   std::string effort;      // human-readable work done, e.g. "rho; ECM B1=250e3 x 120 curves"
   bool cancelled = false;  // stopped by Hooks::cancel before finishing

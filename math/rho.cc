@@ -3,7 +3,7 @@
 namespace zfactor::math {
 
 std::optional<mpz_class> PollardRho(const mpz_class& n, unsigned long c, uint64_t max_iterations,
-                                    const Hooks& hooks) {
+                                    const Job& job) {
   constexpr uint64_t kBatch = 128;  // steps between gcds (and cancel polls)
   mpz_class y = 2, x, ys, q = 1, g = 1, t;
   const mpz_ptr N = const_cast<mpz_ptr>(n.get_mpz_t());
@@ -17,7 +17,7 @@ std::optional<mpz_class> PollardRho(const mpz_class& n, unsigned long c, uint64_
     x = y;
     for (uint64_t i = 0; i < r; ++i) step(y);
     for (uint64_t k = 0; k < r && g == 1; k += kBatch) {
-      if (hooks.Cancelled() || done >= max_iterations) return std::nullopt;
+      if (job.Stopped() || done >= max_iterations) return std::nullopt;
       ys = y;
       const uint64_t m = std::min(kBatch, r - k);
       for (uint64_t i = 0; i < m; ++i) {

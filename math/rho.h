@@ -7,15 +7,15 @@
 #include <cstdint>
 #include <optional>
 
-#include "math/factor.h"
+#include "math/job.h"
 
 namespace zfactor::math {
 
 // Iterates x -> x^2 + c mod n for at most `max_iterations` steps. Returns a
 // non-trivial factor of n, or nullopt (iterations exhausted, cycle without a
-// split, or hooks cancelled). REQUIRES: n odd composite, not a perfect power.
+// split, or job.Stopped()). REQUIRES: n odd composite, not a perfect power.
 std::optional<mpz_class> PollardRho(const mpz_class& n, unsigned long c, uint64_t max_iterations,
-                                    const Hooks& hooks);
+                                    const Job& job);
 
 }  // namespace zfactor::math
 

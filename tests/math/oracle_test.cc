@@ -81,10 +81,10 @@ void CheckAgainstGp(const std::vector<mpz_class>& ns) {
   }
 }
 
-TEST(Oracle, SmallRandomAndConstructed) { CheckAgainstGp(Inputs(1, 150, 64, 32)); }
+TEST(Oracle, SmallRandomAndConstructed) { CheckAgainstGp(Inputs(1, 150, 128, 64)); }
 
 TEST(Oracle, SlowWiderRange) {
-  for (unsigned long seed = 100; seed < 104; ++seed) CheckAgainstGp(Inputs(seed, 200, 64, 32));
+  for (unsigned long seed = 100; seed < 104; ++seed) CheckAgainstGp(Inputs(seed, 100, 200, 90));
 }
 
 }  // namespace

@@ -1,0 +1,45 @@
+#include "math/ecm.h"
+
+#include <ecm.h>
+
+namespace zfactor::math {
+namespace {
+
+// libecm's stop callback takes no argument: the job being run by this thread.
+thread_local const Job* tl_job = nullptr;
+
+int StopAsap() { return tl_job != nullptr && tl_job->Stopped() ? 1 : 0; }
+
+// RAII for libecm's parameter block.
+class EcmParams {
+ public:
+  EcmParams() { ecm_init(p_); }
+  ~EcmParams() { ecm_clear(p_); }
+  EcmParams(const EcmParams&) = delete;
+  EcmParams& operator=(const EcmParams&) = delete;
+  ecm_params_ptr get() { return p_; }
+
+ private:
+  ecm_params p_;
+};
+
+}  // namespace
+
+std::optional<mpz_class> EcmCurve(const mpz_class& n, double b1, uint64_t sigma, const Job& job) {
+  if (job.Stopped()) return std::nullopt;
+  EcmParams params;
+  ecm_params_ptr p = params.get();
+  p->method = ECM_ECM;
+  p->param = 1;  // ECM_PARAM_BATCH_SQUARE: sigma -> a Montgomery curve with a fast batch stage 1
+  mpz_set_ui(p->sigma, static_cast<unsigned long>(sigma % ((1ul << 32) - 2) + 2));
+  p->stop_asap = StopAsap;
+  const Job* saved = tl_job;
+  tl_job = &job;
+  mpz_class f;
+  const int rc = ecm_factor(f.get_mpz_t(), const_cast<mpz_ptr>(n.get_mpz_t()), b1, p);
+  tl_job = saved;
+  if (rc <= 0 || f <= 1 || f >= n) return std::nullopt;
+  return f;
+}
+
+}  // namespace zfactor::math

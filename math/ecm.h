@@ -1,0 +1,37 @@
+// The elliptic curve method, one curve at a time (internal to the math
+// engine). Backed by GMP-ECM's libecm; see docs/PERFORMANCE.md for why.
+#ifndef ZFACTOR_MATH_ECM_H_
+#define ZFACTOR_MATH_ECM_H_
+
+#include <gmpxx.h>
+
+#include <cstdint>
+#include <optional>
+
+#include "math/job.h"
+
+namespace zfactor::math {
+
+// One ECM curve with stage-1 bound b1 and libecm's default stage-2 bound
+// (about 100-1000 x b1, FFT continuation). `sigma` selects the curve
+// (Montgomery form, GMP-ECM parametrization 1); the same sigma on the same n
+// gives the same result. Returns a non-trivial factor of n, or nullopt when
+// the curve found none or job.Stopped() interrupted it (polled inside stage 1).
+// REQUIRES: n odd composite > 1.
+std::optional<mpz_class> EcmCurve(const mpz_class& n, double b1, uint64_t sigma, const Job& job);
+
+// The B1 levels the ladder climbs: `curves` curves at `b1` find a factor of
+// `digits` digits with probability about 1 - 1/e (GMP-ECM's table).
+struct EcmLevel {
+  int digits;
+  double b1;
+  int curves;
+};
+inline constexpr EcmLevel kEcmLevels[] = {
+    {15, 2e3, 25},    {20, 11e3, 90},   {25, 5e4, 200},    {30, 25e4, 430},  {35, 1e6, 900},
+    {40, 3e6, 2350},  {45, 11e6, 4480}, {50, 43e6, 7550},  {55, 11e7, 17770}, {60, 26e7, 42000},
+};
+
+}  // namespace zfactor::math
+
+#endif  // ZFACTOR_MATH_ECM_H_
