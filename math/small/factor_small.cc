@@ -1,0 +1,176 @@
+// The strategy ladder for word-size inputs (after FLINT's fmpz_factor):
+//   trial division -> prime? -> perfect power? -> split (rho or micro-ECM,
+//   chosen by size) -> recurse on both parts.
+// Every factor appended is prime (exact below 2^64, BPSW above).
+#include <algorithm>
+
+#include "math/small/bpsw.h"
+#include "math/small/ecm.h"
+#include "math/small/montgomery.h"
+#include "math/small/perfect_power.h"
+#include "math/small/rho.h"
+#include "math/small/small.h"
+#include "math/small/trial_division.h"
+
+namespace zfactor::math::small {
+namespace {
+
+// Trial division removes primes below these; cofactors then have no factor
+// below them, so anything below their square is prime.
+constexpr uint32_t kTrialLimit64 = 1u << 9;
+constexpr uint32_t kTrialLimit128 = 1u << 12;
+// Cofactors up to this many bits are split by rho; larger ones by ECM.
+constexpr int kRhoMaxBits64 = 40;
+// The first sigma; each further curve uses the next integer.
+constexpr uint64_t kFirstSigma = 7;
+
+// First ECM level for a 64-bit cofactor of the given size, and how many
+// curves to run before moving up a level.
+int EcmStartLevel64(int bits) {
+  if (bits <= 44) return EcmLevelIndexFor(27);
+  if (bits <= 52) return EcmLevelIndexFor(47);
+  if (bits <= 58) return EcmLevelIndexFor(59);
+  return EcmLevelIndexFor(85);
+}
+constexpr int kCurvesPerLevel64 = 16;
+
+// A factor d, 1 < d < n, of an odd composite n < 2^64 that is not a perfect
+// power and has no prime factor below kTrialLimit64.
+uint64_t Split64(const Mont64& m) {
+  const uint64_t n = m.n();
+  if (BitLength64(n) <= kRhoMaxBits64) {
+    for (uint64_t c = 1;; ++c) {
+      const uint64_t d = RhoBrent(m, m.ToMont(c), ~0ull);
+      if (d != 0) return d;
+    }
+  }
+  uint64_t sigma = kFirstSigma;
+  int level = EcmStartLevel64(BitLength64(n));
+  for (int curves = 0; curves < 8 * kCurvesPerLevel64; ++curves) {
+    if (curves > 0 && curves % kCurvesPerLevel64 == 0 && level + 1 < EcmLevelCount()) ++level;
+    const uint64_t d = EcmCurve(m, sigma++, GetEcmLevel(level));
+    if (d != 0) return d;
+  }
+  // Not reached in practice; rho always finishes.
+  for (uint64_t c = 1;; ++c) {
+    const uint64_t d = RhoBrent(m, m.ToMont(c), ~0ull);
+    if (d != 0) return d;
+  }
+}
+
+// Appends the prime factors of n (no prime factor below kTrialLimit64), unsorted.
+void FactorCofactor64(uint64_t n, std::vector<uint64_t>* out) {
+  if (n == 1) return;
+  if (n < static_cast<uint64_t>(kTrialLimit64) * kTrialLimit64) {
+    out->push_back(n);
+    return;
+  }
+  const Mont64 m(n);
+  if (BpswNoSmallFactors(m)) {
+    out->push_back(n);
+    return;
+  }
+  u128 root;
+  const int k = PerfectPower128(n, kTrialLimit64, &root);
+  if (k > 1) {
+    std::vector<uint64_t> root_factors;
+    FactorCofactor64(Lo64(root), &root_factors);
+    for (int i = 0; i < k; ++i) out->insert(out->end(), root_factors.begin(), root_factors.end());
+    return;
+  }
+  const uint64_t d = Split64(m);
+  FactorCofactor64(d, out);
+  FactorCofactor64(n / d, out);
+}
+
+// ECM schedule for two-limb cofactors: {B1, curves}; the last entry repeats.
+struct Stage {
+  uint32_t b1;
+  int curves;
+};
+constexpr Stage kSchedule128[] = {
+    {125, 4},   {250, 6},    {450, 8},    {800, 12},   {1300, 16},  {2200, 24},
+    {3000, 32}, {5500, 48},  {11000, 80}, {25000, 160}, {50000, 300}, {100000, 1000000},
+};
+constexpr uint64_t kRhoIterations128 = 1u << 11;
+
+// A factor d, 1 < d < n, of an odd composite n >= 2^64 that is not a perfect
+// power and has no prime factor below kTrialLimit128; 0 when cancelled.
+u128 Split128(const Mont128& m, const Hooks& hooks) {
+  if (hooks.Cancelled()) return 0;
+  const u128 d = RhoBrent(m, m.ToMont(1), kRhoIterations128);
+  if (d != 0) return d;
+  uint64_t sigma = kFirstSigma;
+  for (const Stage& stage : kSchedule128) {
+    const EcmLevel& level = GetEcmLevel(EcmLevelIndexFor(stage.b1));
+    for (int c = 0; c < stage.curves; ++c) {
+      if (hooks.Cancelled()) return 0;
+      const u128 f = EcmCurve(m, sigma++, level);
+      if (f != 0) return f;
+    }
+  }
+  // Unreachable in practice (a million curves at B1 = 1e5); rho has no failure mode.
+  for (uint64_t c = 2;; ++c) {
+    if (hooks.Cancelled()) return 0;
+    const u128 f = RhoBrent(m, m.ToMont(c), 1ull << 24);
+    if (f != 0) return f;
+  }
+}
+
+// Appends the prime factors of n (no prime factor below kTrialLimit128),
+// unsorted. Returns false when cancelled.
+bool FactorCofactor128(u128 n, std::vector<u128>* out, const Hooks& hooks) {
+  if (n == 1) return true;
+  if (Hi64(n) == 0) {
+    std::vector<uint64_t> f;
+    FactorCofactor64(Lo64(n), &f);
+    out->insert(out->end(), f.begin(), f.end());
+    return true;
+  }
+  const Mont128 m(n);
+  if (BpswNoSmallFactors(m)) {
+    out->push_back(n);
+    return true;
+  }
+  u128 root;
+  const int k = PerfectPower128(n, kTrialLimit128, &root);
+  if (k > 1) {
+    std::vector<u128> root_factors;
+    if (!FactorCofactor128(root, &root_factors, hooks)) {
+      out->insert(out->end(), root_factors.begin(), root_factors.end());
+      return false;
+    }
+    for (int i = 0; i < k; ++i) out->insert(out->end(), root_factors.begin(), root_factors.end());
+    return true;
+  }
+  const u128 d = Split128(m, hooks);
+  if (d == 0) return false;
+  if (hooks.on_factor) hooks.on_factor(mpz_class(ToString128(d)));
+  return FactorCofactor128(d, out, hooks) && FactorCofactor128(n / d, out, hooks);
+}
+
+}  // namespace
+
+void Factor64(uint64_t n, std::vector<uint64_t>* out) {
+  const size_t first = out->size();
+  const uint64_t cofactor = TrialDivide64(n, kTrialLimit64, out);
+  FactorCofactor64(cofactor, out);
+  std::sort(out->begin() + static_cast<std::ptrdiff_t>(first), out->end());
+}
+
+bool Factor128(u128 n, std::vector<u128>* out, const Hooks& hooks) {
+  const size_t first = out->size();
+  bool finished = true;
+  if (Hi64(n) == 0) {
+    std::vector<uint64_t> f;
+    Factor64(Lo64(n), &f);
+    out->insert(out->end(), f.begin(), f.end());
+  } else {
+    const u128 cofactor = TrialDivide128(n, kTrialLimit128, out);
+    finished = FactorCofactor128(cofactor, out, hooks);
+  }
+  std::sort(out->begin() + static_cast<std::ptrdiff_t>(first), out->end());
+  return finished;
+}
+
+}  // namespace zfactor::math::small

@@ -1,0 +1,117 @@
+// Montgomery arithmetic modulo an odd n, for one-limb (u64) and two-limb
+// (u128) moduli. Both classes share one interface so that the algorithms
+// (BPSW, rho, ECM) are written once as templates:
+//
+//   using Word;                       the element and modulus type
+//   explicit Arith(Word n);           REQUIRES: n odd, n >= 3
+//   Word n(), One(), ToMont(x), FromMont(a)
+//   Word Add(a, b), Sub(a, b), Mul(a, b), Sqr(a), Half(a)
+//
+// Elements are residues a * R mod n in [0, n), with R = 2^64 or 2^128.
+// Add/Sub/Half/equality therefore work on them directly.
+#ifndef ZFACTOR_MATH_SMALL_MONTGOMERY_H_
+#define ZFACTOR_MATH_SMALL_MONTGOMERY_H_
+
+#include <cstdint>
+
+#include "math/small/int128.h"
+
+namespace zfactor::math::small {
+
+class Mont64 {
+ public:
+  using Word = uint64_t;
+
+  explicit Mont64(uint64_t n) : n_(n) {
+    uint64_t inv = (3 * n) ^ 2;  // correct to 5 bits
+    for (int i = 0; i < 4; ++i) inv *= 2 - n * inv;
+    inv_ = inv;
+    one_ = (0 - n) % n;
+    r2_ = static_cast<uint64_t>(static_cast<u128>(one_) * one_ % n);
+  }
+
+  uint64_t n() const { return n_; }
+  uint64_t One() const { return one_; }
+  uint64_t ToMont(uint64_t x) const { return Mul(x % n_, r2_); }
+  uint64_t FromMont(uint64_t a) const { return Reduce(0, a); }
+
+  uint64_t Add(uint64_t a, uint64_t b) const {
+    uint64_t s;
+    const bool carry = __builtin_add_overflow(a, b, &s);
+    return (carry || s >= n_) ? s - n_ : s;
+  }
+  uint64_t Sub(uint64_t a, uint64_t b) const { return a >= b ? a - b : a - b + n_; }
+  uint64_t Mul(uint64_t a, uint64_t b) const {
+    const u128 t = static_cast<u128>(a) * b;
+    return Reduce(Hi64(t), Lo64(t));
+  }
+  uint64_t Sqr(uint64_t a) const { return Mul(a, a); }
+  // a / 2 mod n.
+  uint64_t Half(uint64_t a) const {
+    return (a & 1) ? (a >> 1) + (n_ >> 1) + 1 : a >> 1;
+  }
+
+ private:
+  // (hi * 2^64 + lo) / 2^64 mod n, for hi < n.
+  uint64_t Reduce(uint64_t hi, uint64_t lo) const {
+    const uint64_t m = lo * inv_;
+    const uint64_t mh = Hi64(static_cast<u128>(m) * n_);
+    return hi >= mh ? hi - mh : hi - mh + n_;
+  }
+
+  uint64_t n_;
+  uint64_t inv_;  // n^-1 mod 2^64
+  uint64_t one_;  // 2^64 mod n
+  uint64_t r2_;   // 2^128 mod n
+};
+
+class Mont128 {
+ public:
+  using Word = u128;
+
+  explicit Mont128(u128 n) : n_(n) {
+    u128 inv = (3 * n) ^ 2;
+    for (int i = 0; i < 5; ++i) inv *= 2 - n * inv;
+    inv_ = inv;
+    one_ = (0 - n) % n;
+    u128 r2 = one_;  // doubling 128 times turns R into R^2 (mod n)
+    for (int i = 0; i < 128; ++i) r2 = Add(r2, r2);
+    r2_ = r2;
+  }
+
+  u128 n() const { return n_; }
+  u128 One() const { return one_; }
+  u128 ToMont(u128 x) const { return Mul(x % n_, r2_); }
+  u128 FromMont(u128 a) const { return Reduce(0, a); }
+
+  u128 Add(u128 a, u128 b) const {
+    u128 s;
+    const bool carry = __builtin_add_overflow(a, b, &s);
+    return (carry || s >= n_) ? s - n_ : s;
+  }
+  u128 Sub(u128 a, u128 b) const { return a >= b ? a - b : a - b + n_; }
+  u128 Mul(u128 a, u128 b) const {
+    u128 hi, lo;
+    Mul256(a, b, &hi, &lo);
+    return Reduce(hi, lo);
+  }
+  u128 Sqr(u128 a) const { return Mul(a, a); }
+  u128 Half(u128 a) const { return (a & 1) ? (a >> 1) + (n_ >> 1) + 1 : a >> 1; }
+
+ private:
+  u128 Reduce(u128 hi, u128 lo) const {
+    const u128 m = lo * inv_;
+    u128 mh, ml;
+    Mul256(m, n_, &mh, &ml);
+    return hi >= mh ? hi - mh : hi - mh + n_;
+  }
+
+  u128 n_;
+  u128 inv_;
+  u128 one_;
+  u128 r2_;
+};
+
+}  // namespace zfactor::math::small
+
+#endif  // ZFACTOR_MATH_SMALL_MONTGOMERY_H_

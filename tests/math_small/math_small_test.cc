@@ -1,0 +1,254 @@
+// Word-size engine: known answers, a brute-force sieve cross-check and a
+// seeded property test against PARI/GP.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <random>
+#include <vector>
+
+#include "math/small/small.h"
+#include "tests/math_small/oracle.h"
+
+namespace zfactor::math::small {
+namespace {
+
+using testing::AskGp;
+using testing::GpAnswer;
+using testing::RandomBits;
+using testing::RandomPrime;
+
+std::vector<uint64_t> F64(uint64_t n) {
+  std::vector<uint64_t> out;
+  Factor64(n, &out);
+  return out;
+}
+
+std::vector<u128> F128(u128 n) {
+  std::vector<u128> out;
+  EXPECT_TRUE(Factor128(n, &out, Hooks{}));
+  return out;
+}
+
+// Product == n, ascending, every factor prime.
+void ExpectValid128(u128 n, const std::vector<u128>& f) {
+  u128 product = 1;
+  for (u128 p : f) {
+    EXPECT_TRUE(IsProbablePrime128(p)) << ToString128(p) << " in factors of " << ToString128(n);
+    product *= p;
+  }
+  EXPECT_EQ(product, n) << ToString128(n);
+  EXPECT_TRUE(std::is_sorted(f.begin(), f.end())) << ToString128(n);
+}
+
+TEST(IsPrime64, SmallNumbers) {
+  EXPECT_FALSE(IsPrime64(0));
+  EXPECT_FALSE(IsPrime64(1));
+  EXPECT_TRUE(IsPrime64(2));
+  EXPECT_TRUE(IsPrime64(3));
+  EXPECT_FALSE(IsPrime64(4));
+  EXPECT_TRUE(IsPrime64(5));
+  EXPECT_FALSE(IsPrime64(9));
+  EXPECT_TRUE(IsPrime64(53));
+  EXPECT_FALSE(IsPrime64(2809));  // 53^2: the first square past the screening primes
+  EXPECT_TRUE(IsPrime64(2819));
+}
+
+TEST(IsPrime64, PseudoprimesAreComposite) {
+  // Carmichael numbers.
+  for (uint64_t n : {561ull, 1105ull, 1729ull, 41041ull, 825265ull, 321197185ull,
+                     3825123056546413051ull}) {
+    EXPECT_FALSE(IsPrime64(n)) << n;
+  }
+  // Strong pseudoprimes to base 2, and to many bases.
+  for (uint64_t n : {2047ull, 3277ull, 4033ull, 4681ull, 8321ull, 3215031751ull,
+                     2152302898747ull, 3474749660383ull, 341550071728321ull,
+                     3825123056546413051ull}) {
+    EXPECT_FALSE(IsPrime64(n)) << n;
+  }
+  // Strong Lucas pseudoprimes (Selfridge parameters).
+  for (uint64_t n : {5459ull, 5777ull, 10877ull, 16109ull, 18971ull, 22499ull, 24569ull}) {
+    EXPECT_FALSE(IsPrime64(n)) << n;
+  }
+}
+
+TEST(IsPrime64, EdgesAndKnownPrimes) {
+  EXPECT_TRUE(IsPrime64(4294967291ull));   // largest prime < 2^32
+  EXPECT_TRUE(IsPrime64(4294967311ull));   // smallest prime > 2^32
+  EXPECT_FALSE(IsPrime64(4294967296ull));
+  EXPECT_FALSE(IsPrime64(4294967297ull));  // F5 = 641 * 6700417
+  EXPECT_TRUE(IsPrime64(2147483647ull));   // 2^31 - 1
+  EXPECT_TRUE(IsPrime64((1ull << 61) - 1));
+  EXPECT_FALSE(IsPrime64((1ull << 59) - 1));
+  EXPECT_TRUE(IsPrime64(18446744073709551557ull));  // largest prime < 2^64
+  EXPECT_FALSE(IsPrime64(18446744073709551615ull));
+  EXPECT_FALSE(IsPrime64(18446744073709551557ull - 2));
+  EXPECT_FALSE(IsPrime64(4294967291ull * 4294967291ull));
+  EXPECT_FALSE(IsPrime64(2097143ull * 2097143ull * 2097143ull));
+}
+
+TEST(IsPrime64, MatchesSieveBelow2To20) {
+  constexpr uint32_t kLimit = 1u << 20;
+  std::vector<bool> prime(kLimit, true);
+  prime[0] = prime[1] = false;
+  for (uint32_t p = 2; p * p < kLimit; ++p) {
+    if (!prime[p]) continue;
+    for (uint32_t q = p * p; q < kLimit; q += p) prime[q] = false;
+  }
+  for (uint32_t n = 0; n < kLimit; ++n) ASSERT_EQ(IsPrime64(n), prime[n]) << n;
+}
+
+TEST(IsProbablePrime128, KnownValues) {
+  const u128 two64 = static_cast<u128>(1) << 64;
+  EXPECT_TRUE(IsProbablePrime128(18446744073709551557ull));
+  EXPECT_FALSE(IsProbablePrime128(two64));
+  EXPECT_FALSE(IsProbablePrime128(two64 + 1));
+  EXPECT_TRUE(IsProbablePrime128(two64 + 13));  // smallest prime > 2^64
+  EXPECT_TRUE(IsProbablePrime128((static_cast<u128>(1) << 127) - 1));
+  EXPECT_FALSE(IsProbablePrime128(~static_cast<u128>(0)));
+  const u128 p = 18446744073709551557ull, q = 18446744073709551533ull;
+  EXPECT_FALSE(IsProbablePrime128(p * p));
+  EXPECT_FALSE(IsProbablePrime128(p * q));
+  EXPECT_FALSE(IsProbablePrime128(static_cast<u128>(3825123056546413051ull) * 1000003));
+}
+
+TEST(Factor64, KnownAnswers) {
+  EXPECT_EQ(F64(1), (std::vector<uint64_t>{}));
+  EXPECT_EQ(F64(2), (std::vector<uint64_t>{2}));
+  EXPECT_EQ(F64(3), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(F64(4), (std::vector<uint64_t>{2, 2}));
+  EXPECT_EQ(F64(3215031751ull), (std::vector<uint64_t>{151, 751, 28351}));
+  EXPECT_EQ(F64(3825123056546413051ull), (std::vector<uint64_t>{149491, 747451, 34233211}));
+  EXPECT_EQ(F64(321197185ull), (std::vector<uint64_t>{5, 19, 23, 29, 37, 137}));
+  EXPECT_EQ(F64(18446744073709551615ull),
+            (std::vector<uint64_t>{3, 5, 17, 257, 641, 65537, 6700417}));
+  EXPECT_EQ(F64(18446744073709551557ull), (std::vector<uint64_t>{18446744073709551557ull}));
+  EXPECT_EQ(F64(1ull << 63), std::vector<uint64_t>(63, 2));
+  EXPECT_EQ(F64(4294967297ull), (std::vector<uint64_t>{641, 6700417}));
+  EXPECT_EQ(F64((1ull << 59) - 1), (std::vector<uint64_t>{179951, 3203431780337ull}));
+  EXPECT_EQ(F64((1ull << 62) - 1), (std::vector<uint64_t>{3, 715827883, 2147483647}));
+  EXPECT_EQ(F64(4294967291ull * 4294967291ull), (std::vector<uint64_t>{4294967291ull, 4294967291ull}));
+  EXPECT_EQ(F64(4294967291ull * 4294967279ull), (std::vector<uint64_t>{4294967279ull, 4294967291ull}));
+  EXPECT_EQ(F64(2097143ull * 2097143ull * 2097143ull),
+            (std::vector<uint64_t>{2097143, 2097143, 2097143}));
+  EXPECT_EQ(F64(65537ull * 65537ull * 65537ull), std::vector<uint64_t>(3, 65537));
+  EXPECT_EQ(F64(1021ull * 1021 * 1021 * 1021 * 1021 * 1021), std::vector<uint64_t>(6, 1021));
+}
+
+TEST(Factor64, EverythingBelow2To16MatchesSmallestFactorSieve) {
+  constexpr uint32_t kLimit = 1u << 16;
+  std::vector<uint32_t> spf(kLimit, 0);
+  for (uint32_t p = 2; p < kLimit; ++p) {
+    if (spf[p] != 0) continue;
+    for (uint32_t q = p; q < kLimit; q += p) {
+      if (spf[q] == 0) spf[q] = p;
+    }
+  }
+  for (uint32_t n = 1; n < kLimit; ++n) {
+    std::vector<uint64_t> expected;
+    for (uint32_t m = n; m > 1; m /= spf[m]) expected.push_back(spf[m]);
+    ASSERT_EQ(F64(n), expected) << n;
+  }
+}
+
+TEST(Factor64, AppendsAfterExistingContent) {
+  std::vector<uint64_t> out = {99};
+  Factor64(12, &out);
+  EXPECT_EQ(out, (std::vector<uint64_t>{99, 2, 2, 3}));
+}
+
+TEST(Factor128, KnownAnswers) {
+  const u128 two64 = static_cast<u128>(1) << 64;
+  EXPECT_EQ(F128(1), (std::vector<u128>{}));
+  EXPECT_EQ(F128(two64), std::vector<u128>(64, 2));
+  EXPECT_EQ(F128(two64 + 1), (std::vector<u128>{274177, 67280421310721ull}));
+  EXPECT_EQ(F128(two64 + 13), (std::vector<u128>{two64 + 13}));
+  EXPECT_EQ(F128(two64 - 1), (std::vector<u128>{3, 5, 17, 257, 641, 65537, 6700417}));
+  EXPECT_EQ(F128(~static_cast<u128>(0)),
+            (std::vector<u128>{3, 5, 17, 257, 641, 65537, 274177, 6700417, 67280421310721ull}));
+  const u128 m127 = (static_cast<u128>(1) << 127) - 1;
+  EXPECT_EQ(F128(m127), (std::vector<u128>{m127}));
+  const u128 p = 18446744073709551557ull, q = 18446744073709551533ull;
+  EXPECT_EQ(F128(p * p), (std::vector<u128>{p, p}));
+  EXPECT_EQ(F128(static_cast<u128>(3825123056546413051ull) * 3),
+            (std::vector<u128>{3, 149491, 747451, 34233211}));
+  const u128 cube = static_cast<u128>(2097143) * 2097143 * 2097143 * 2097143 * 2097143;
+  EXPECT_EQ(F128(cube), std::vector<u128>(5, 2097143));
+  EXPECT_EQ(F128(p * 3 * 5 * 7), (std::vector<u128>{3, 5, 7, p}));
+  EXPECT_EQ(F128(q * 4294967291ull), (std::vector<u128>{4294967291ull, q}));
+}
+
+TEST(Factor128, BalancedSemiprimeOfTwo64BitPrimes) {
+  const u128 p = 18446744073709551557ull, q = 18446744073709551533ull;
+  EXPECT_EQ(F128(p * q), (std::vector<u128>{q, p}));
+}
+
+TEST(Factor128, CancelStopsAndKeepsPrimesFound) {
+  std::atomic<bool> cancel{true};
+  Hooks hooks;
+  hooks.cancel = &cancel;
+  const u128 p = 18446744073709551557ull, q = 18446744073709551533ull;
+  std::vector<u128> out;
+  EXPECT_FALSE(Factor128(p * q, &out, hooks));
+  EXPECT_TRUE(out.empty());
+  // Trial division runs before the first poll: its primes are kept.
+  const u128 p58 = 288230376151711717ull, p57 = 144115188075855859ull;
+  EXPECT_FALSE(Factor128(1000 * p58 * p57, &out, hooks));
+  EXPECT_EQ(out, (std::vector<u128>{2, 2, 2, 5, 5, 5}));
+  // Without the flag set the same call finishes.
+  cancel = false;
+  out.clear();
+  EXPECT_TRUE(Factor128(1000 * p58 * p57, &out, hooks));
+  EXPECT_EQ(out, (std::vector<u128>{2, 2, 2, 5, 5, 5, p57, p58}));
+}
+
+// Random numbers of every size 1..128 bits, constructed semiprimes and
+// powers, all checked factor-by-factor against gp.
+TEST(Oracle, AgreesWithPariOnSeededInputs) {
+  std::mt19937_64 rng(20261123);
+  std::vector<u128> numbers;
+  for (int bits = 1; bits <= 128; ++bits) {
+    for (int i = 0; i < 8; ++i) numbers.push_back(RandomBits(rng, bits));
+  }
+  for (int a = 8; a <= 32; a += 4) {  // word-size semiprimes
+    for (int i = 0; i < 20; ++i) numbers.push_back(RandomPrime(rng, a) * RandomPrime(rng, 64 - a));
+  }
+  for (int a = 16; a <= 44; a += 4) {  // two-limb semiprimes with a findable small factor
+    for (int i = 0; i < 8; ++i) {
+      numbers.push_back(RandomPrime(rng, a) * RandomPrime(rng, 60 + (i * 7) % (68 - a) + 1));
+    }
+  }
+  for (int i = 0; i < 40; ++i) {  // powers
+    const int k = 2 + i % 5;
+    const u128 p = RandomPrime(rng, 120 / k - i % 7);
+    u128 n = 1;
+    for (int e = 0; e < k; ++e) n *= p;
+    numbers.push_back(n);
+  }
+  for (int d = -20; d <= 20; ++d) {  // around 2^32 and 2^64
+    numbers.push_back(static_cast<u128>((1ll << 32) + d));
+    numbers.push_back((static_cast<u128>(1) << 64) + static_cast<u128>(static_cast<i128>(d)));
+  }
+
+  std::vector<GpAnswer> answers;
+  std::string error;
+  ASSERT_TRUE(AskGp(numbers, &answers, &error)) << error;
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    const u128 n = numbers[i];
+    const GpAnswer& gp = answers[i];
+    std::vector<u128> ours;
+    ASSERT_TRUE(Factor128(n, &ours, Hooks{}));
+    ASSERT_EQ(ours, gp.factors) << ToString128(n);
+    EXPECT_EQ(IsProbablePrime128(n), gp.is_pseudoprime) << ToString128(n);
+    if (Hi64(n) == 0) {
+      EXPECT_EQ(IsPrime64(Lo64(n)), gp.is_prime) << ToString128(n);
+      std::vector<uint64_t> ours64 = F64(Lo64(n));
+      ASSERT_EQ(std::vector<u128>(ours64.begin(), ours64.end()), gp.factors) << ToString128(n);
+    } else {
+      ExpectValid128(n, ours);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace zfactor::math::small

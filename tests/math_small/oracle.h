@@ -1,0 +1,33 @@
+// Test helpers: seeded inputs and PARI/GP (the independent oracle) driven
+// through one `gp` process per batch.
+#ifndef ZFACTOR_TESTS_MATH_SMALL_ORACLE_H_
+#define ZFACTOR_TESTS_MATH_SMALL_ORACLE_H_
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "math/small/int128.h"
+
+namespace zfactor::math::small::testing {
+
+// What gp says about one number.
+struct GpAnswer {
+  bool is_prime = false;         // isprime(n): proven
+  bool is_pseudoprime = false;   // ispseudoprime(n): BPSW
+  std::vector<u128> factors;     // factor(n), with multiplicity, ascending
+};
+
+// Runs gp once over all numbers. Returns false (with *error set) when gp is
+// missing or its output cannot be parsed.
+bool AskGp(const std::vector<u128>& numbers, std::vector<GpAnswer>* answers, std::string* error);
+
+// A uniformly random number with exactly `bits` bits (bits in 1..128).
+u128 RandomBits(std::mt19937_64& rng, int bits);
+// A random BPSW-prime with exactly `bits` bits (bits in 2..128).
+u128 RandomPrime(std::mt19937_64& rng, int bits);
+
+}  // namespace zfactor::math::small::testing
+
+#endif  // ZFACTOR_TESTS_MATH_SMALL_ORACLE_H_
