@@ -1,0 +1,46 @@
+#include "workers/compute.h"
+
+#include <chrono>
+
+namespace zfactor::workers {
+
+proto::Result ToWire(const math::Factorization& f) {
+  proto::Result r;
+  r.status = math::VerdictName(f.verdict);
+  for (const math::PrimeFactor& p : f.factors) {
+    r.factors.push_back(proto::Factor{p.p.get_str(), p.exponent, math::CertaintyName(p.certainty)});
+  }
+  r.effort = f.effort;
+  return r;
+}
+
+proto::StatusOr<proto::Result> Compute(proto::Kind kind, const std::string& n,
+                                       const math::Budget& budget, const math::Hooks& hooks,
+                                       bool* cancelled) {
+  mpz_class value;
+  if (value.set_str(n, 10) != 0 || value < 0) {
+    return proto::MakeError(proto::ErrorCode::kBadNumber, "not a non-negative decimal: " + n);
+  }
+  auto start = std::chrono::steady_clock::now();
+  proto::Result result;
+  if (kind == proto::Kind::kIsPrime) {
+    math::Verdict v = math::TestPrimality(value);
+    // Primality answers carry no factors; a composite is just "C".
+    result.status = math::VerdictName(v);
+    result.effort = "bpsw";
+    if (cancelled) *cancelled = false;
+  } else {
+    math::Factorization f = math::Factor(value, budget, hooks);
+    if (!math::VerifyFactorization(f)) {
+      return proto::MakeError(proto::ErrorCode::kInternal,
+                              "factorization of " + n + " failed verification");
+    }
+    result = ToWire(f);
+    if (cancelled) *cancelled = f.cancelled;
+  }
+  result.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                  .count();
+  return result;
+}
+
+}  // namespace zfactor::workers
