@@ -9,14 +9,21 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "math/factor.h"
+#include "math/siqs/relation_batch.h"
 
 namespace zfactor::math::siqs {
 
 struct Options {
   int threads = 1;
   unsigned seed = 1;  // polynomial selection randomness; fixed for reproducible runs
+  // Tuning overrides (0 = use the built-in table): bench/siqs/siqs_tune only.
+  uint32_t fb_size = 0;
+  uint32_t blocks = 0;
+  uint32_t lp_mult = 0;
+  double fudge_bits = 0;
 };
 
 struct Stats {
@@ -24,6 +31,13 @@ struct Stats {
   size_t polynomials = 0;      // B-polynomials sieved
   size_t peak_bytes = 0;       // peak memory the sieve held
   double seconds = 0;
+  size_t fulls = 0;            // full relations collected
+  size_t partials = 0;         // single-large-prime relations collected
+  size_t fb_size = 0;
+  size_t matrix_cols = 0;
+  double sieve_seconds = 0;
+  double linalg_seconds = 0;
+  uint32_t multiplier = 1;
 };
 
 // Returns a non-trivial factor of n, or nullopt when cancelled or when n is
@@ -32,6 +46,22 @@ struct Stats {
 // is the intended input; other inputs are handled but not efficiently.
 std::optional<mpz_class> FindFactor(const mpz_class& n, const Options& options, const Hooks& hooks,
                                     Stats* stats = nullptr);
+
+// The seam for sieving one number on several machines. Polynomials are
+// numbered by their A index; the factor base and the A for an index depend
+// only on n and options.seed, so sievers that agree on those produce
+// compatible batches.
+//
+// Sieves every polynomial with A index in [first_a, first_a + num_a).
+// nullopt when cancelled or n is not a candidate (see FindFactor).
+std::optional<RelationBatch> SieveRange(const mpz_class& n, const Options& options, uint64_t first_a,
+                                        uint64_t num_a, const Hooks& hooks, Stats* stats = nullptr);
+
+// Merges batches (each relation re-verified; incompatible batches and
+// duplicate relations dropped), runs filtering, linear algebra and the
+// square root. nullopt when the relations do not yet suffice.
+std::optional<mpz_class> FactorFromBatches(const mpz_class& n, const Options& options,
+                                           const std::vector<RelationBatch>& batches, Stats* stats = nullptr);
 
 }  // namespace zfactor::math::siqs
 

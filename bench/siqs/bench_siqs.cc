@@ -1,0 +1,127 @@
+// SIQS against PARI/GP's factorint on the shared balanced semiprimes.
+// Usage: bench_siqs [--digits 40,50,60] [--no-pari] [--threads N] [--verbose]
+//        bench_siqs --n NUMBER [--threads N]
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "bench/siqs/bench_numbers.h"
+#include "math/siqs/siqs.h"
+
+namespace {
+
+using zfactor::math::siqs::Options;
+using zfactor::math::siqs::Stats;
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Seconds per number for PARI/GP's factorint, timed inside gp; empty if gp fails.
+std::vector<double> PariSeconds(const std::vector<mpz_class>& numbers) {
+  const std::string script = "/tmp/zf_bench_siqs_" + std::to_string(getpid()) + ".gp";
+  {
+    std::ofstream out(script);
+    out << "default(parisizemax, 2000000000);\n";
+    for (const mpz_class& n : numbers) out << "gettime(); factorint(" << n.get_str() << "); print(gettime());\n";
+    out << "quit;\n";
+  }
+  std::vector<double> seconds;
+  FILE* gp = popen(("gp -q " + script + " 2>/dev/null").c_str(), "r");
+  if (gp == nullptr) return seconds;
+  char line[256];
+  while (std::fgets(line, sizeof line, gp) != nullptr) seconds.push_back(std::atof(line) / 1000.0);
+  pclose(gp);
+  std::remove(script.c_str());
+  if (seconds.size() != numbers.size()) seconds.clear();
+  return seconds;
+}
+
+double RunOne(const mpz_class& n, const Options& options, bool verbose, Stats* stats) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto f = zfactor::math::siqs::FindFactor(n, options, {}, stats);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const bool ok = f && *f > 1 && *f < n && mpz_divisible_p(n.get_mpz_t(), f->get_mpz_t());
+  if (verbose || !ok) {
+    std::printf("  %s: %s %.3fs k=%u fb=%zu polys=%zu fulls=%zu partials=%zu cols=%zu sieve=%.3fs la=%.3fs\n",
+                n.get_str().c_str(), ok ? f->get_str().c_str() : "FAILED", s, stats->multiplier, stats->fb_size,
+                stats->polynomials, stats->fulls, stats->partials, stats->matrix_cols, stats->sieve_seconds,
+                stats->linalg_seconds);
+    std::fflush(stdout);
+  }
+  return ok ? s : -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int> digits = {40, 50, 60};
+  bool pari = true, verbose = false;
+  Options options;
+  std::string single;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--digits" && i + 1 < argc) {
+      digits = zfactor::bench::ParseList(argv[++i]);
+    } else if (arg == "--no-pari") {
+      pari = false;
+    } else if (arg == "--threads" && i + 1 < argc) {
+      options.threads = std::atoi(argv[++i]);
+    } else if (arg == "--n" && i + 1 < argc) {
+      single = argv[++i];
+    } else if (arg == "--verbose") {
+      verbose = true;
+    } else {
+      std::fprintf(stderr, "usage: %s [--digits 40,50,60] [--no-pari] [--threads N] [--verbose] [--n N]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (!single.empty()) {
+    Stats stats;
+    return RunOne(mpz_class(single), options, true, &stats) < 0 ? 1 : 0;
+  }
+  const auto numbers = zfactor::bench::LoadSemiprimes();
+  std::printf("SIQS, %d thread(s); median of the 3 shared semiprimes per size\n", options.threads);
+  std::printf("| digits | ours median s | PARI median s | ratio | peak_bytes MB | peak RSS MB |\n");
+  std::printf("|---|---|---|---|---|---|\n");
+  for (int d : digits) {
+    auto it = numbers.find(d);
+    if (it == numbers.end()) continue;
+    std::vector<double> ours;
+    size_t peak = 0;
+    bool failed = false;
+    for (const mpz_class& n : it->second) {
+      Stats stats;
+      const double s = RunOne(n, options, verbose, &stats);
+      if (s < 0) failed = true;
+      ours.push_back(s);
+      peak = std::max(peak, stats.peak_bytes);
+    }
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const double ours_median = Median(ours);
+    std::string pari_cell = "-", ratio_cell = "-";
+    if (pari) {
+      const std::vector<double> p = PariSeconds(it->second);
+      if (!p.empty()) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.3f", Median(p));
+        pari_cell = buf;
+        std::snprintf(buf, sizeof buf, "%.2f", ours_median / Median(p));
+        ratio_cell = buf;
+      }
+    }
+    std::printf("| %d | %.3f%s | %s | %s | %.1f | %.1f |\n", d, ours_median, failed ? " (FAILED)" : "",
+                pari_cell.c_str(), ratio_cell.c_str(), peak / 1e6, usage.ru_maxrss / 1024.0);
+    std::fflush(stdout);
+  }
+  return 0;
+}

@@ -1,0 +1,49 @@
+#include "math/siqs/params.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+
+namespace zfactor::math::siqs {
+namespace {
+
+// digits, fb_size, blocks per side, lp_mult, fudge_bits, small_prime.
+// Produced by bench/siqs/siqs_tune (see docs/SIQS.md for the command).
+constexpr Params kTable[] = {
+    {20, 80, 1, 20, 4.0, 20},      {30, 200, 1, 30, 4.0, 24},
+    {40, 500, 1, 40, 5.0, 30},     {50, 1200, 2, 50, 5.0, 30},
+    {60, 3000, 3, 60, 6.0, 30},    {70, 7500, 5, 80, 6.0, 40},
+    {80, 18000, 8, 100, 6.0, 40},  {90, 40000, 10, 120, 6.0, 50},
+    {100, 70000, 12, 150, 6.0, 50},
+};
+
+}  // namespace
+
+const Params* ParamTable(int* rows) {
+  *rows = static_cast<int>(std::size(kTable));
+  return kTable;
+}
+
+Params ParamsForDigits(int digits) {
+  constexpr int kRows = static_cast<int>(std::size(kTable));
+  if (digits <= kTable[0].digits) return kTable[0];
+  if (digits >= kTable[kRows - 1].digits) return kTable[kRows - 1];
+  int i = 0;
+  while (kTable[i + 1].digits < digits) ++i;
+  const Params& lo = kTable[i];
+  const Params& hi = kTable[i + 1];
+  const double t = static_cast<double>(digits - lo.digits) / (hi.digits - lo.digits);
+  auto mix = [t](double a, double b) { return a + t * (b - a); };
+  Params p;
+  p.digits = digits;
+  // Factor-base size grows geometrically; interpolate its logarithm.
+  p.fb_size = static_cast<uint32_t>(std::lround(std::exp(mix(std::log(lo.fb_size), std::log(hi.fb_size)))));
+  p.blocks = static_cast<uint32_t>(std::lround(mix(lo.blocks, hi.blocks)));
+  p.lp_mult = static_cast<uint32_t>(std::lround(mix(lo.lp_mult, hi.lp_mult)));
+  p.fudge_bits = mix(lo.fudge_bits, hi.fudge_bits);
+  p.small_prime = static_cast<uint32_t>(std::lround(mix(lo.small_prime, hi.small_prime)));
+  p.fb_size = std::min(p.fb_size, kMaxFactorBase - 1);
+  return p;
+}
+
+}  // namespace zfactor::math::siqs

@@ -1,0 +1,94 @@
+#include "math/siqs/sieve.h"
+
+#include <cstring>
+
+namespace zfactor::math::siqs {
+
+BlockSieve::BlockSieve(const FactorBase& fb, uint32_t blocks_per_side)
+    : fb_(fb),
+      num_blocks_(2 * blocks_per_side),
+      interval_(2 * blocks_per_side * kBlockSize),
+      cap_(2 * static_cast<size_t>(fb.size() - fb.first_bucket) + 8),
+      block_(kBlockSize + 8),
+      store_(cap_ * num_blocks_),
+      count_(num_blocks_),
+      next_(2 * static_cast<size_t>(fb.first_bucket)) {}
+
+void BlockSieve::FillBuckets(const PolyState& poly) {
+  std::fill(count_.begin(), count_.end(), 0);
+  const uint32_t* r1s = poly.root1().data();
+  const uint32_t* r2s = poly.root2().data();
+  const uint8_t* logp = poly.logp().data();
+  uint32_t* store = store_.data();
+  uint32_t* count = count_.data();
+  const size_t cap = cap_;
+  const uint32_t interval = interval_;
+  for (uint32_t i = fb_.first_bucket; i < fb_.size(); ++i) {
+    if (logp[i] == 0) continue;
+    const uint32_t p = fb_.prime[i];
+    const uint32_t tag = i << kBlockBits;
+    for (uint32_t pos = r1s[i]; pos < interval; pos += p) {
+      const uint32_t b = pos >> kBlockBits;
+      store[b * cap + count[b]++] = tag | (pos & (kBlockSize - 1));
+    }
+    for (uint32_t pos = r2s[i]; pos < interval; pos += p) {
+      const uint32_t b = pos >> kBlockBits;
+      store[b * cap + count[b]++] = tag | (pos & (kBlockSize - 1));
+    }
+  }
+}
+
+void BlockSieve::SieveBlock(const PolyState& poly, uint32_t block) {
+  uint8_t* s = block_.data();
+  const uint8_t* logp = poly.logp().data();
+  for (uint32_t i = fb_.first_sieved; i < fb_.first_bucket; ++i) {
+    const uint8_t lp = logp[i];
+    const uint32_t p = fb_.prime[i];
+    uint32_t a = next_[2 * i], b = next_[2 * i + 1];
+    if (lp == 0) continue;
+    if (a > b) std::swap(a, b);
+    // Both roots advance by p; interleave while both are inside.
+    while (b < kBlockSize) {
+      s[a] += lp;
+      s[b] += lp;
+      a += p;
+      b += p;
+    }
+    if (a < kBlockSize) {
+      s[a] += lp;
+      a += p;
+    }
+    next_[2 * i] = a - kBlockSize;
+    next_[2 * i + 1] = b - kBlockSize;
+  }
+  const uint32_t* entries = bucket(block);
+  const uint32_t n = count_[block];
+  for (uint32_t k = 0; k < n; ++k) {
+    const uint32_t e = entries[k];
+    s[e & (kBlockSize - 1)] += logp[e >> kBlockBits];
+  }
+}
+
+void BlockSieve::Run(const PolyState& poly, uint8_t threshold, std::vector<uint32_t>* candidates) {
+  FillBuckets(poly);
+  for (uint32_t i = fb_.first_sieved; i < fb_.first_bucket; ++i) {
+    next_[2 * i] = poly.root1()[i];
+    next_[2 * i + 1] = poly.root2()[i];
+  }
+  const uint8_t init = static_cast<uint8_t>(128 - threshold);
+  for (uint32_t block = 0; block < num_blocks_; ++block) {
+    std::memset(block_.data(), init, kBlockSize);
+    SieveBlock(poly, block);
+    const uint8_t* s = block_.data();
+    for (uint32_t j = 0; j < kBlockSize; j += 8) {
+      uint64_t word;
+      std::memcpy(&word, s + j, 8);
+      if ((word & 0x8080808080808080ull) == 0) continue;
+      for (uint32_t k = 0; k < 8; ++k) {
+        if (s[j + k] & 0x80) candidates->push_back(block * kBlockSize + j + k);
+      }
+    }
+  }
+}
+
+}  // namespace zfactor::math::siqs

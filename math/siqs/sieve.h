@@ -1,0 +1,46 @@
+// Sieving one polynomial over [-M, M) in L1-sized blocks. Primes below
+// kBlockSize are sieved block by block; larger ones are first scattered into
+// per-block buckets (factor-base index + offset), which trial division reuses.
+// One BlockSieve per thread: it is the thread's scratch.
+#ifndef ZFACTOR_MATH_SIQS_SIEVE_H_
+#define ZFACTOR_MATH_SIQS_SIEVE_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "math/siqs/factor_base.h"
+#include "math/siqs/params.h"
+#include "math/siqs/poly.h"
+
+namespace zfactor::math::siqs {
+
+class BlockSieve {
+ public:
+  BlockSieve(const FactorBase& fb, uint32_t blocks_per_side);
+
+  // Sieves the current polynomial of `poly`; appends to *candidates the
+  // offsets x + M whose summed logarithms reach `threshold` (< 128).
+  void Run(const PolyState& poly, uint8_t threshold, std::vector<uint32_t>* candidates);
+
+  // Bucket entries (index << kBlockBits | offset) of one block for the last Run.
+  const uint32_t* bucket(uint32_t block) const { return &store_[static_cast<size_t>(block) * cap_]; }
+  uint32_t bucket_size(uint32_t block) const { return count_[block]; }
+  size_t bytes() const { return store_.size() * sizeof(uint32_t) + block_.size() + next_.size() * 4; }
+
+ private:
+  void FillBuckets(const PolyState& poly);
+  void SieveBlock(const PolyState& poly, uint32_t block);
+
+  const FactorBase& fb_;
+  uint32_t num_blocks_;
+  uint32_t interval_;
+  size_t cap_;  // entries per bucket: 2 per bucket-sieved prime bounds it
+  std::vector<uint8_t> block_;
+  std::vector<uint32_t> store_;
+  std::vector<uint32_t> count_;
+  std::vector<uint32_t> next_;  // per medium prime: next offsets of both roots, relative to block
+};
+
+}  // namespace zfactor::math::siqs
+
+#endif  // ZFACTOR_MATH_SIQS_SIEVE_H_

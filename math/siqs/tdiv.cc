@@ -1,0 +1,55 @@
+#include "math/siqs/tdiv.h"
+
+namespace zfactor::math::siqs {
+
+void TrialDivider::DivideOut(uint32_t index, Relation* out) {
+  const uint32_t p = fb_.prime[index];
+  while (mpz_divisible_ui_p(q_.get_mpz_t(), p)) {
+    mpz_divexact_ui(q_.get_mpz_t(), q_.get_mpz_t(), p);
+    out->factors.push_back(index);
+  }
+}
+
+bool TrialDivider::Divide(const PolyState& poly, const BlockSieve& sieve, uint32_t offset, Relation* out) {
+  out->factors.clear();
+  out->large_prime = 1;
+  const long x = static_cast<long>(offset) - static_cast<long>(poly.half_width());
+  out->y = poly.a().a * x + poly.b();
+  q_ = out->y * out->y - fb_.kn;
+  mpz_divexact(q_.get_mpz_t(), q_.get_mpz_t(), poly.a().a.get_mpz_t());
+  if (sgn(q_) == 0) return false;
+  if (sgn(q_) < 0) {
+    out->factors.push_back(0);
+    q_ = -q_;
+  }
+  for (uint32_t idx : poly.a().factors) {
+    out->factors.push_back(idx);
+    DivideOut(idx, out);
+  }
+  const mp_bitcnt_t twos = mpz_scan1(q_.get_mpz_t(), 0);
+  out->factors.insert(out->factors.end(), twos, 1);
+  mpz_tdiv_q_2exp(q_.get_mpz_t(), q_.get_mpz_t(), twos);
+  for (uint32_t i = 2; i < fb_.first_sieved; ++i) DivideOut(i, out);
+
+  const uint32_t* root1 = poly.root1().data();
+  const uint32_t* root2 = poly.root2().data();
+  for (uint32_t i = fb_.first_sieved; i < fb_.first_bucket; ++i) {
+    const uint32_t r = offset % fb_.prime[i];
+    if ((r == root1[i] || r == root2[i]) && !poly.IsAFactor(i)) DivideOut(i, out);
+  }
+  const uint32_t block = offset >> kBlockBits;
+  const uint32_t within = offset & (kBlockSize - 1);
+  const uint32_t* entries = sieve.bucket(block);
+  const uint32_t n = sieve.bucket_size(block);
+  for (uint32_t k = 0; k < n; ++k) {
+    if ((entries[k] & (kBlockSize - 1)) == within) DivideOut(entries[k] >> kBlockBits, out);
+  }
+  if (q_ == 1) return true;
+  if (mpz_fits_ulong_p(q_.get_mpz_t()) && q_.get_ui() < lp_bound_) {
+    out->large_prime = q_.get_ui();
+    return true;
+  }
+  return false;
+}
+
+}  // namespace zfactor::math::siqs

@@ -1,0 +1,36 @@
+// Trial division of sieve candidates. Small primes are divided directly;
+// medium primes are tested by comparing x mod p with the polynomial's roots;
+// bucket-sieved primes are read back from the candidate's block bucket.
+#ifndef ZFACTOR_MATH_SIQS_TDIV_H_
+#define ZFACTOR_MATH_SIQS_TDIV_H_
+
+#include <gmpxx.h>
+
+#include <cstdint>
+
+#include "math/siqs/factor_base.h"
+#include "math/siqs/poly.h"
+#include "math/siqs/relation_batch.h"
+#include "math/siqs/sieve.h"
+
+namespace zfactor::math::siqs {
+
+class TrialDivider {
+ public:
+  TrialDivider(const FactorBase& fb, uint64_t large_prime_bound) : fb_(fb), lp_bound_(large_prime_bound) {}
+
+  // Factors Q at sieve offset `offset` of the current polynomial. Returns
+  // true and fills *out for a full relation or one with a single large prime.
+  bool Divide(const PolyState& poly, const BlockSieve& sieve, uint32_t offset, Relation* out);
+
+ private:
+  void DivideOut(uint32_t index, Relation* out);
+
+  const FactorBase& fb_;
+  uint64_t lp_bound_;
+  mpz_class q_;
+};
+
+}  // namespace zfactor::math::siqs
+
+#endif  // ZFACTOR_MATH_SIQS_TDIV_H_

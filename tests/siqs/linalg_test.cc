@@ -1,0 +1,44 @@
+#include "math/siqs/linalg.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace zfactor::math::siqs {
+namespace {
+
+// A random sparse matrix shaped like a QS matrix: a few dense rows, the rest sparse.
+Matrix RandomMatrix(uint32_t rows, uint32_t cols, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Matrix m;
+  m.nrows = rows;
+  for (uint32_t c = 0; c < cols; ++c) {
+    std::vector<uint32_t> col;
+    for (uint32_t r = 0; r < 4; ++r) {
+      if (rng() & 1) col.push_back(r);
+    }
+    for (int k = 0; k < 12; ++k) col.push_back(4 + static_cast<uint32_t>(rng() % (rows - 4)));
+    std::sort(col.begin(), col.end());
+    col.erase(std::unique(col.begin(), col.end()), col.end());
+    m.cols.push_back(col);
+    m.col_rels.push_back({c});
+  }
+  return m;
+}
+
+TEST(Linalg, DenseFindsDependencies) {
+  const Matrix m = RandomMatrix(300, 340, 1);
+  std::vector<uint64_t> deps = DenseDependencies(m);
+  EXPECT_GE(KeepValidDependencies(m, &deps), 32);
+}
+
+TEST(Linalg, BlockLanczosFindsDependencies) {
+  const Matrix m = RandomMatrix(3000, 3064, 2);
+  std::vector<uint64_t> deps;
+  for (uint64_t seed = 1; seed < 4 && deps.empty(); ++seed) deps = BlockLanczos(m, seed);
+  ASSERT_FALSE(deps.empty());
+  EXPECT_GE(KeepValidDependencies(m, &deps), 16);
+}
+
+}  // namespace
+}  // namespace zfactor::math::siqs
