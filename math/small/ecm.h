@@ -25,6 +25,10 @@ struct EcmLevel {
   std::vector<uint32_t> pair_masks;  // bit i of [k - first_giant]: k*d +- baby[i] is a prime in (B1, B2]
 };
 
+// Precomputes a level. REQUIRES: 2 <= b1 <= b2 < 2^28. (Tuning tools use
+// this directly; the engine uses the fixed ladder below.)
+EcmLevel MakeEcmLevel(uint32_t b1, uint32_t b2);
+
 // The levels, ascending by B1 (27 ... 100000); each is built on first use
 // (thread-safe) and lives for the program. REQUIRES: 0 <= index < EcmLevelCount().
 int EcmLevelCount();

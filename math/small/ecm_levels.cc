@@ -14,13 +14,13 @@ struct Bounds {
 
 // Small levels serve 64-bit inputs (factors of 16-32 bits); the rest serve
 // two-limb inputs with factors up to ~64 bits.
-constexpr std::array<Bounds, 24> kBounds = {{
-    {27, 675},         {47, 1175},        {59, 1475},        {85, 2125},
-    {125, 3125},       {165, 4125},       {205, 5125},       {250, 7500},
-    {330, 9900},       {450, 13500},      {600, 18000},      {800, 32000},
-    {1000, 50000},     {1300, 65000},     {1700, 85000},     {2200, 110000},
-    {3000, 150000},    {4000, 200000},    {5500, 275000},    {7500, 375000},
-    {11000, 550000},   {25000, 1250000},  {50000, 2500000},  {100000, 5000000},
+constexpr std::array<Bounds, 22> kBounds = {{
+    {50, 1250},       {70, 1750},        {100, 2500},       {150, 3750},
+    {200, 5000},      {300, 7500},       {450, 11250},      {600, 18000},
+    {800, 32000},     {1000, 50000},     {1300, 65000},     {1700, 85000},
+    {2200, 110000},   {3000, 150000},    {4000, 200000},    {5500, 275000},
+    {7500, 375000},   {11000, 550000},   {25000, 1250000},  {50000, 2500000},
+    {100000, 5000000}, {250000, 12500000},
 }};
 
 std::vector<bool> PrimeFlags(uint32_t limit) {
@@ -43,7 +43,10 @@ uint32_t GcdU32(uint32_t a, uint32_t b) {
   return a;
 }
 
-EcmLevel Build(Bounds bounds) {
+}  // namespace
+
+EcmLevel MakeEcmLevel(uint32_t b1, uint32_t b2) {
+  const Bounds bounds{b1, b2};
   EcmLevel level;
   level.b1 = bounds.b1;
   level.b2 = bounds.b2;
@@ -88,14 +91,12 @@ EcmLevel Build(Bounds bounds) {
   return level;
 }
 
-}  // namespace
-
 int EcmLevelCount() { return static_cast<int>(kBounds.size()); }
 
 const EcmLevel& GetEcmLevel(int index) {
   static std::array<std::once_flag, kBounds.size()> once;
   static std::array<EcmLevel, kBounds.size()> levels;
-  std::call_once(once[index], [index] { levels[index] = Build(kBounds[index]); });
+  std::call_once(once[index], [index] { levels[index] = MakeEcmLevel(kBounds[index].b1, kBounds[index].b2); });
   return levels[index];
 }
 
