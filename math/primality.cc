@@ -1,13 +1,10 @@
 #include "math/primality.h"
 
+#include "math/montgomery.h"
+#include "math/trial.h"
+
 namespace zfactor::math {
 namespace {
-
-// x <- x / 2 mod n, n odd.
-void HalveMod(mpz_class& x, const mpz_class& n) {
-  if (mpz_odd_p(x.get_mpz_t())) x += n;
-  mpz_fdiv_q_2exp(x.get_mpz_t(), x.get_mpz_t(), 1);
-}
 
 void Reduce(mpz_class& x, const mpz_class& n) { mpz_mod(x.get_mpz_t(), x.get_mpz_t(), n.get_mpz_t()); }
 
@@ -15,17 +12,28 @@ void Reduce(mpz_class& x, const mpz_class& n) { mpz_mod(x.get_mpz_t(), x.get_mpz
 
 bool IsStrongProbablePrime(const mpz_class& n, unsigned long a) {
   mpz_class nm1 = n - 1;
-  mp_bitcnt_t s = mpz_scan1(nm1.get_mpz_t(), 0);
-  mpz_class d = nm1 >> s;
-  mpz_class x;
-  mpz_class base = a;
-  mpz_powm(x.get_mpz_t(), base.get_mpz_t(), d.get_mpz_t(), n.get_mpz_t());
-  if (x == 1 || x == nm1) return true;
+  const mp_bitcnt_t s = mpz_scan1(nm1.get_mpz_t(), 0);
+  const mpz_class d = nm1 >> s;
+  MontgomeryMpn m(n);
+  MontgomeryMpn::Residue x;
+  if (a == 2) {
+    // Left-to-right powering where "multiply by the base" is a doubling.
+    x = m.To(1);
+    for (long bit = static_cast<long>(mpz_sizeinbase(d.get_mpz_t(), 2)) - 1; bit >= 0; --bit) {
+      m.Sqr(x, x);
+      if (mpz_tstbit(d.get_mpz_t(), bit)) m.Double(x);
+    }
+  } else {
+    mpz_class y, base = a;
+    mpz_powm(y.get_mpz_t(), base.get_mpz_t(), d.get_mpz_t(), n.get_mpz_t());
+    x = m.To(y);
+  }
+  const MontgomeryMpn::Residue one = m.To(1), minus_one = m.To(nm1);
+  if (m.Equal(x, one) || m.Equal(x, minus_one)) return true;
   for (mp_bitcnt_t r = 1; r < s; ++r) {
-    x = x * x;
-    Reduce(x, n);
-    if (x == nm1) return true;
-    if (x == 1) return false;
+    m.Sqr(x, x);
+    if (m.Equal(x, minus_one)) return true;
+    if (m.Equal(x, one)) return false;
   }
   return false;
 }
@@ -45,53 +53,65 @@ bool IsStrongLucasProbablePrime(const mpz_class& n) {
     d_abs += 2;
     sign = -sign;
   }
-  const long Q = (1 - D) / 4;
+  // Work with the Q = 1 sequence V_m(P', 1), P' = P^2/Q - 2, which satisfies
+  // V_m(P', 1) = V_2m(P, Q) / Q^m. With n + 1 = d 2^s the strong test's
+  // conditions become:
+  //   V_{d 2^r}(P, Q) == 0, 1 <= r < s   <=>  V_{d 2^(r-1)}(P', 1) == 0
+  //   V_d(P, Q) == 0                     <=>  V_d(P', 1) == -2
+  //   U_d(P, Q) == 0                     <=>  V_d(P', 1) == 2
+  // (the last two because V_d(P,Q)^2 = Q^d (V_d(P',1) + 2) and
+  // D U_d(P,Q)^2 = Q^d (V_d(P',1) - 2); exact for n with no square factor, and
+  // a square factor p^2 passes base-2 Miller-Rabin only for a Wieferich p).
+  // The Q = 1 ladder costs one product and one square per bit instead of
+  // three operations with Q^k.
+  mpz_class q = (1 - D) / 4;
+  Reduce(q, n);
+  mpz_class p1;
+  if (mpz_invert(p1.get_mpz_t(), q.get_mpz_t(), n.get_mpz_t()) == 0) return false;
+  p1 -= 2;
+  Reduce(p1, n);
   mpz_class np1 = n + 1;
-  mp_bitcnt_t s = mpz_scan1(np1.get_mpz_t(), 0);
-  mpz_class d = np1 >> s;
+  const mp_bitcnt_t s = mpz_scan1(np1.get_mpz_t(), 0);
+  const mpz_class d = np1 >> s;
 
-  // Left-to-right binary chain for U_k, V_k, Q^k (mod n), P = 1.
-  mpz_class u = 1, v = 1, qk = Q, t;
-  Reduce(qk, n);
-  const mpz_class dd = D;
-  for (long bit = static_cast<long>(mpz_sizeinbase(d.get_mpz_t(), 2)) - 2; bit >= 0; --bit) {
-    u = u * v;
-    Reduce(u, n);
-    v = v * v - 2 * qk;
-    Reduce(v, n);
-    qk = qk * qk;
-    Reduce(qk, n);
+  // Ladder on (V_k, V_{k+1}) from k = 0, in Montgomery form.
+  MontgomeryMpn m(n);
+  const MontgomeryMpn::Residue two = m.To(2), pm = m.To(p1);
+  MontgomeryMpn::Residue vk = two, vk1 = pm;
+  for (long bit = static_cast<long>(mpz_sizeinbase(d.get_mpz_t(), 2)) - 1; bit >= 0; --bit) {
     if (mpz_tstbit(d.get_mpz_t(), bit)) {
-      t = u + v;  // U_{k+1} = (P U_k + V_k) / 2
-      HalveMod(t, n);
-      v = dd * u + v;  // V_{k+1} = (D U_k + P V_k) / 2
-      Reduce(v, n);
-      HalveMod(v, n);
-      u = t;
-      Reduce(u, n);
-      qk = qk * Q;
-      Reduce(qk, n);
+      m.Mul(vk, vk, vk1);  // V_{2k+1} = V_k V_{k+1} - P'
+      m.Sub(vk, vk, pm);
+      m.Sqr(vk1, vk1);  // V_{2k+2} = V_{k+1}^2 - 2
+      m.Sub(vk1, vk1, two);
+    } else {
+      m.Mul(vk1, vk, vk1);
+      m.Sub(vk1, vk1, pm);
+      m.Sqr(vk, vk);
+      m.Sub(vk, vk, two);
     }
   }
-  if (u == 0 || v == 0) return true;
+  const MontgomeryMpn::Residue zero(m.size(), 0), minus_two = m.To(n - 2);
+  if (m.Equal(vk, two) || m.Equal(vk, minus_two)) return true;
   for (mp_bitcnt_t r = 1; r < s; ++r) {
-    v = v * v - 2 * qk;
-    Reduce(v, n);
-    if (v == 0) return true;
-    qk = qk * qk;
-    Reduce(qk, n);
+    if (m.Equal(vk, zero)) return true;
+    m.Sqr(vk, vk);
+    m.Sub(vk, vk, two);
   }
   return false;
 }
 
 bool IsBpswProbablePrime(const mpz_class& n) {
   if (n < 2) return false;
-  static const unsigned kSmall[] = {2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47};
-  for (unsigned p : kSmall) {
-    if (n == p) return true;
-    if (mpz_divisible_ui_p(n.get_mpz_t(), p)) return false;
+  // Cheap rejection of most composites by the first few primes.
+  constexpr size_t kPrecheckPrimes = 64;
+  const std::vector<uint32_t>& primes = SmallPrimes();
+  for (size_t i = 0; i < kPrecheckPrimes; ++i) {
+    if (n == primes[i]) return true;
+    if (mpz_divisible_ui_p(n.get_mpz_t(), primes[i])) return false;
   }
-  if (n < 53 * 53) return true;
+  const unsigned long next = primes[kPrecheckPrimes];
+  if (n < next * next) return true;
   return IsStrongProbablePrime(n, 2) && IsStrongLucasProbablePrime(n);
 }
 

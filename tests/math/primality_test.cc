@@ -10,6 +10,116 @@ namespace {
 
 mpz_class Z(const char* s) { return mpz_class(s); }
 
+// The strong Lucas-Selfridge test straight from its definition (U_k, V_k and
+// Q^k by the doubling formulas, mpz arithmetic): the reference for the
+// engine's Q = 1 Montgomery ladder.
+bool ReferenceStrongLucas(const mpz_class& n) {
+  long D = 5;
+  for (;;) {
+    mpz_class dz = D;
+    const int j = mpz_jacobi(dz.get_mpz_t(), n.get_mpz_t());
+    if (j == -1) break;
+    if (j == 0 && n != (D < 0 ? -D : D)) return false;
+    if (mpz_perfect_square_p(n.get_mpz_t())) return false;
+    D = D > 0 ? -(D + 2) : -D + 2;
+  }
+  const mpz_class Q = (1 - D) / 4;
+  mpz_class np1 = n + 1;
+  const mp_bitcnt_t s = mpz_scan1(np1.get_mpz_t(), 0);
+  const mpz_class d = np1 >> s;
+  auto mod = [&](mpz_class x) {
+    mpz_mod(x.get_mpz_t(), x.get_mpz_t(), n.get_mpz_t());
+    return x;
+  };
+  auto half = [&](mpz_class x) {
+    x = mod(x);
+    if (mpz_odd_p(x.get_mpz_t())) x += n;
+    return mpz_class(x / 2);
+  };
+  mpz_class u = 1, v = 1, qk = mod(Q);
+  for (long bit = static_cast<long>(mpz_sizeinbase(d.get_mpz_t(), 2)) - 2; bit >= 0; --bit) {
+    u = mod(u * v);
+    v = mod(v * v - 2 * qk);
+    qk = mod(qk * qk);
+    if (mpz_tstbit(d.get_mpz_t(), bit)) {
+      mpz_class u2 = half(u + v);
+      v = half(D * u + v);
+      u = u2;
+      qk = mod(qk * Q);
+    }
+  }
+  if (u == 0 || v == 0) return true;
+  for (mp_bitcnt_t r = 1; r < s; ++r) {
+    v = mod(v * v - 2 * qk);
+    if (v == 0) return true;
+    qk = mod(qk * qk);
+  }
+  return false;
+}
+
+bool Squarefree(unsigned long n) {
+  for (unsigned long p = 2; p * p <= n; ++p) {
+    if (n % (p * p) == 0) return false;
+  }
+  return true;
+}
+
+TEST(Primality, LucasLadderMatchesDefinitionOnAllSmallOddNumbers) {
+  // The ladder is exact for squarefree n; BPSW as a whole is exact for all n
+  // (a square factor p^2 survives base-2 Miller-Rabin only for Wieferich p).
+  for (unsigned long n = 5; n < 300000; n += 2) {
+    const mpz_class z(n);
+    if (mpz_perfect_square_p(z.get_mpz_t())) continue;
+    const bool mr = IsStrongProbablePrime(z, 2);
+    if (Squarefree(n)) {
+      ASSERT_EQ(IsStrongLucasProbablePrime(z), ReferenceStrongLucas(z)) << n;
+    } else {
+      ASSERT_EQ(mr && IsStrongLucasProbablePrime(z), mr && ReferenceStrongLucas(z)) << n;
+    }
+  }
+}
+
+TEST(Primality, LucasLadderMatchesDefinitionOnBigNumbers) {
+  gmp_randclass rng(gmp_randinit_mt);
+  rng.seed(7);
+  for (int i = 0; i < 400; ++i) {
+    mpz_class n = rng.get_z_bits(64 + 4 * static_cast<unsigned>(i % 100));
+    n |= 1;
+    if (i % 2 == 0) mpz_nextprime(n.get_mpz_t(), n.get_mpz_t());
+    if (n < 7 || mpz_perfect_square_p(n.get_mpz_t())) continue;
+    ASSERT_EQ(IsStrongLucasProbablePrime(n), ReferenceStrongLucas(n)) << n;
+  }
+  // Lucas pseudoprimes and products of primes with equal Jacobi patterns.
+  for (const char* s : {"5459", "5777", "10877", "16109", "18971", "22499", "24569", "25199",
+                        "40309", "58519", "75077", "97439", "100127", "113573", "115639"}) {
+    ASSERT_EQ(IsStrongLucasProbablePrime(Z(s)), ReferenceStrongLucas(Z(s))) << s;
+  }
+}
+
+TEST(Primality, MillerRabinMatchesGmpPowm) {
+  gmp_randclass rng(gmp_randinit_mt);
+  rng.seed(11);
+  for (int i = 0; i < 200; ++i) {
+    mpz_class n = rng.get_z_bits(8 + 4 * static_cast<unsigned>(i));
+    n |= 1;
+    if (n < 7) continue;
+    if (i % 3 == 0) mpz_nextprime(n.get_mpz_t(), n.get_mpz_t());
+    for (unsigned long a : {2ul, 3ul}) {
+      // Definition: a^d == 1 or a^(d 2^r) == -1 for some r < s.
+      mpz_class nm1 = n - 1, x, base = a;
+      const mp_bitcnt_t s = mpz_scan1(nm1.get_mpz_t(), 0);
+      mpz_class d = nm1 >> s;
+      mpz_powm(x.get_mpz_t(), base.get_mpz_t(), d.get_mpz_t(), n.get_mpz_t());
+      bool expect = x == 1 || x == nm1;
+      for (mp_bitcnt_t r = 1; r < s && !expect; ++r) {
+        x = x * x % n;
+        expect = x == nm1;
+      }
+      ASSERT_EQ(IsStrongProbablePrime(n, a), expect) << n << " base " << a;
+    }
+  }
+}
+
 TEST(Primality, AgreesWithSieveBelowLimit) {
   const auto& primes = SmallPrimes();
   size_t next = 0;
