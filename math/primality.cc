@@ -103,14 +103,19 @@ bool IsStrongLucasProbablePrime(const mpz_class& n) {
 
 bool IsBpswProbablePrime(const mpz_class& n) {
   if (n < 2) return false;
-  // Cheap rejection of most composites by the first few primes.
-  constexpr size_t kPrecheckPrimes = 64;
-  const std::vector<uint32_t>& primes = SmallPrimes();
-  for (size_t i = 0; i < kPrecheckPrimes; ++i) {
-    if (n == primes[i]) return true;
-    if (mpz_divisible_ui_p(n.get_mpz_t(), primes[i])) return false;
+  // Trial division below 2^12 rejects most composites cheaply and removes the
+  // squares of the Wieferich primes 1093 and 3511, the only primes below
+  // 6.7e15 whose square can survive base-2 Miller-Rabin; that makes the
+  // Lucas ladder below agree with the textbook strong Lucas test on every
+  // n < 2^64 (see IsStrongLucasProbablePrime).
+  constexpr uint32_t kPrecheckBound = 1u << 12;
+  unsigned long next = 0;
+  for (uint32_t p : SmallPrimes()) {
+    next = p;
+    if (p >= kPrecheckBound) break;
+    if (n == p) return true;
+    if (mpz_divisible_ui_p(n.get_mpz_t(), p)) return false;
   }
-  const unsigned long next = primes[kPrecheckPrimes];
   if (n < next * next) return true;
   return IsStrongProbablePrime(n, 2) && IsStrongLucasProbablePrime(n);
 }
