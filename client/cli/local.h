@@ -1,0 +1,27 @@
+// `zfactor ... --local`: the math engine in this process, with answers shaped
+// like the service's so they print the same way.
+#ifndef ZFACTOR_CLIENT_CLI_LOCAL_H_
+#define ZFACTOR_CLIENT_CLI_LOCAL_H_
+
+#include <gmpxx.h>
+
+#include "proto/messages.h"
+
+namespace zfactor::client {
+
+struct LocalOptions {
+  int threads = 1;
+  double max_seconds = 0;  // 0: no cap
+};
+
+// math::Factor(n) as a done ANSWER (kind factor, source inline).
+// REQUIRES: n >= 0.
+proto::Answer LocalFactor(const mpz_class& n, const LocalOptions& options);
+
+// math::TestPrimality(n) as a done ANSWER (kind isprime, source inline).
+// REQUIRES: n >= 0.
+proto::Answer LocalIsPrime(const mpz_class& n);
+
+}  // namespace zfactor::client
+
+#endif  // ZFACTOR_CLIENT_CLI_LOCAL_H_

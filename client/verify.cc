@@ -1,0 +1,55 @@
+#include "client/verify.h"
+
+#include <gmpxx.h>
+
+namespace zfactor::client {
+namespace {
+
+bool ParseDecimal(const std::string& s, mpz_class* out) {
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return false;
+  return out->set_str(s, 10) == 0;
+}
+
+}  // namespace
+
+std::string CheckAnswer(const proto::Answer& a) {
+  if (a.kind != proto::Kind::kFactor || a.state != proto::JobState::kDone || !a.result) return "";
+  mpz_class n;
+  if (!ParseDecimal(a.n, &n)) return "n is not a decimal number";
+  const proto::Result& r = *a.result;
+  const std::string& s = r.status;
+  if (s == "Zero") return n == 0 && r.factors.empty() ? "" : "status Zero for a non-zero n";
+  if (s == "U") return n == 1 && r.factors.empty() ? "" : "status U for n != 1";
+  if (s == "C") return r.factors.empty() ? "" : "status C with factors";
+  if (s != "P" && s != "PRP" && s != "FF" && s != "CF") return "unknown status '" + s + "'";
+
+  mpz_class product = 1, previous = 1;
+  int composites = 0;
+  for (const proto::Factor& f : r.factors) {
+    mpz_class p;
+    if (!ParseDecimal(f.p, &p)) return "factor '" + f.p + "' is not a decimal number";
+    if (p <= previous) return "factors are not ascending and > 1";
+    if (f.e < 1) return "factor " + f.p + " has exponent 0";
+    if (f.status == "C") {
+      ++composites;
+    } else if (f.status != "P" && f.status != "PRP") {
+      return "factor " + f.p + " has unknown status '" + f.status + "'";
+    } else if (f.p.size() <= kMaxCheckedPrimeDigits && mpz_probab_prime_p(p.get_mpz_t(), 1) == 0) {
+      return "factor " + f.p + " is labelled " + f.status + " but is composite";
+    }
+    mpz_class power;
+    mpz_pow_ui(power.get_mpz_t(), p.get_mpz_t(), f.e);
+    product *= power;
+    previous = p;
+  }
+  if (product != n) return "the factors do not multiply to n";
+  if ((s == "P" || s == "PRP") &&
+      (r.factors.size() != 1 || r.factors[0].e != 1 || r.factors[0].status != s)) {
+    return "a " + s + " result must list n itself with status " + s;
+  }
+  if (s == "FF" && composites != 0) return "status FF with a composite factor";
+  if (s == "CF" && composites == 0) return "status CF without a composite factor";
+  return "";
+}
+
+}  // namespace zfactor::client
