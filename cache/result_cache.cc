@@ -1,0 +1,352 @@
+#include "cache/result_cache.h"
+
+#include <algorithm>
+
+#include "proto/codec.h"
+
+namespace zfactor::cache {
+namespace {
+
+using proto::ErrorCode;
+using proto::JobState;
+using proto::Kind;
+using proto::MakeError;
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS results(
+  id INTEGER PRIMARY KEY,
+  kind INTEGER NOT NULL,
+  n TEXT NOT NULL,
+  value BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  UNIQUE(kind, n));
+CREATE INDEX IF NOT EXISTS results_by_seq ON results(seq);
+CREATE TABLE IF NOT EXISTS jobs(
+  job TEXT PRIMARY KEY,
+  kind INTEGER NOT NULL,
+  n TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  priority INTEGER NOT NULL,
+  max_seconds REAL,
+  outcome BLOB,
+  seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, seq);
+)sql";
+
+bool IsFinalCode(int64_t state) {
+  return state == static_cast<int64_t>(JobState::kDone) ||
+         state == static_cast<int64_t>(JobState::kFailed) ||
+         state == static_cast<int64_t>(JobState::kCancelled);
+}
+
+// The stored form of a result: the wire `result` message.
+std::string EncodeValue(const std::string& job, Kind kind, const std::string& n, JobState state,
+                        const std::optional<proto::Result>& result,
+                        const std::optional<proto::Error>& error) {
+  proto::Internal m;
+  m.type = proto::MsgType::kResult;
+  m.job = job;
+  m.kind = kind;
+  m.n = n;
+  m.state = state;
+  m.result = result;
+  m.error = error;
+  return proto::EncodeInternal(m);
+}
+
+proto::StatusOr<proto::Internal> DecodeValue(const std::string& bytes) {
+  auto m = proto::DecodeInternal(bytes);
+  if (!m.ok()) return MakeError(ErrorCode::kInternal, "corrupt cache value: " + m.error().message);
+  if (m.value().type != proto::MsgType::kResult) {
+    return MakeError(ErrorCode::kInternal, "corrupt cache value: not a result message");
+  }
+  return m;
+}
+
+}  // namespace
+
+bool Cacheable(Kind kind, const proto::Result& result) {
+  if (kind == Kind::kIsPrime) return true;
+  const std::string& s = result.status;
+  return s == "P" || s == "PRP" || s == "FF" || s == "U" || s == "Zero";
+}
+
+std::optional<proto::Result> Derive(Kind have, Kind want, const std::string& n,
+                                    const proto::Result& result) {
+  if (have == want) return result;
+  const std::string& s = result.status;
+  proto::Result out = result;
+  if (want == Kind::kIsPrime) {
+    out.factors.clear();
+    if (s == "FF" || s == "CF" || s == "C") out.status = "C";
+    return out;
+  }
+  // A factor answer from an isprime result.
+  if (s == "P" || s == "PRP") {
+    out.factors = {proto::Factor{n, 1, s}};
+    return out;
+  }
+  if (s == "U" || s == "Zero") {
+    out.factors.clear();
+    return out;
+  }
+  return std::nullopt;  // composite: the factors are unknown
+}
+
+proto::StatusOr<std::unique_ptr<ResultCache>> ResultCache::Open(const std::string& path,
+                                                                uint64_t max_entries) {
+  if (max_entries == 0) return MakeError(ErrorCode::kBadRequest, "cache max entries must be >= 1");
+  auto db = Database::Open(path);
+  if (!db.ok()) return db.error();
+  std::unique_ptr<ResultCache> cache(new ResultCache(std::move(db).value(), max_entries));
+  proto::Status status = cache->Init();
+  if (!status.ok()) {
+    return MakeError(status.error().code, "cache " + path + ": " + status.error().message);
+  }
+  return cache;
+}
+
+proto::Status ResultCache::Init() {
+  // The first read fails here on a file that is not an SQLite database.
+  auto version = db_.QueryInt("PRAGMA user_version");
+  if (!version.ok()) return version.error();
+  if (version.value() != 0 && version.value() != kSchemaVersion) {
+    return MakeError(ErrorCode::kInternal, "schema version " + std::to_string(version.value()) +
+                                               " is not supported (this build reads " +
+                                               std::to_string(kSchemaVersion) + ")");
+  }
+  auto mode = db_.QueryText("PRAGMA journal_mode=WAL");
+  if (!mode.ok()) return mode.error();
+  if (mode.value() != "wal") {
+    return MakeError(ErrorCode::kInternal, "cannot switch to WAL mode (got " + mode.value() + ")");
+  }
+  // In WAL mode NORMAL keeps the database consistent across crashes; a power
+  // loss may drop the last commits, which a cache can afford.
+  proto::Status status = db_.Exec("PRAGMA synchronous=NORMAL");
+  if (!status.ok()) return status;
+  if (version.value() == 0) {
+    status = db_.Exec(std::string("BEGIN IMMEDIATE;") + kSchema +
+                      "PRAGMA user_version=" + std::to_string(kSchemaVersion) + ";COMMIT;");
+    if (!status.ok()) {
+      (void)db_.Exec("ROLLBACK");
+      return status;
+    }
+  }
+
+  struct {
+    Statement* stmt;
+    const char* sql;
+  } const statements[] = {
+      {&select_result_, "SELECT id, value FROM results WHERE kind = ?1 AND n = ?2"},
+      {&touch_result_, "UPDATE results SET seq = ?2 WHERE id = ?1"},
+      {&insert_result_,
+       "INSERT OR IGNORE INTO results(kind, n, value, seq) VALUES(?1, ?2, ?3, ?4)"},
+      {&update_result_, "UPDATE results SET value = ?3, seq = ?4 WHERE kind = ?1 AND n = ?2"},
+      {&evict_results_,
+       "DELETE FROM results WHERE id IN (SELECT id FROM results ORDER BY seq LIMIT ?1)"},
+      {&upsert_job_,
+       "INSERT OR REPLACE INTO jobs(job, kind, n, state, priority, max_seconds, outcome, seq) "
+       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+      {&set_job_state_, "UPDATE jobs SET state = ?2, seq = ?3 WHERE job = ?1 AND state < 2"},
+      {&select_job_,
+       "SELECT job, kind, n, state, priority, max_seconds, outcome FROM jobs WHERE job = ?1"},
+      {&prune_jobs_,
+       "DELETE FROM jobs WHERE job IN (SELECT job FROM jobs WHERE state >= 2 ORDER BY seq "
+       "LIMIT ?1)"},
+  };
+  for (const auto& s : statements) {
+    auto prepared = db_.Prepare(s.sql);
+    if (!prepared.ok()) return prepared.error();
+    *s.stmt = std::move(prepared).value();
+  }
+  static_assert(static_cast<int>(JobState::kDone) == 2 && static_cast<int>(JobState::kQueued) == 0 &&
+                    static_cast<int>(JobState::kRunning) == 1,
+                "the SQL above compares state codes: queued 0, running 1, final >= 2");
+
+  auto count = db_.QueryInt("SELECT count(*) FROM results");
+  if (!count.ok()) return count.error();
+  entries_ = static_cast<uint64_t>(count.value());
+  auto finals = db_.QueryInt("SELECT count(*) FROM jobs WHERE state >= 2");
+  if (!finals.ok()) return finals.error();
+  final_jobs_ = static_cast<uint64_t>(finals.value());
+  auto seq = db_.QueryInt(
+      "SELECT max(coalesce((SELECT max(seq) FROM results), 0), "
+      "coalesce((SELECT max(seq) FROM jobs), 0))");
+  if (!seq.ok()) return seq.error();
+  next_seq_ = seq.value() + 1;
+  return proto::Status::Ok();
+}
+
+proto::StatusOr<std::optional<proto::Result>> ResultCache::Read(Kind kind, const std::string& n,
+                                                                int64_t* row) {
+  select_result_.Bind(1, static_cast<int64_t>(kind)).Bind(2, n);
+  auto step = select_result_.Step();
+  if (!step.ok()) {
+    select_result_.Reset();
+    return step.error();
+  }
+  if (!step.value()) {
+    select_result_.Reset();
+    return std::optional<proto::Result>();
+  }
+  *row = select_result_.ColumnInt(0);
+  std::string bytes = select_result_.ColumnText(1);
+  select_result_.Reset();
+  auto value = DecodeValue(bytes);
+  if (!value.ok()) return value.error();
+  return value.value().result;
+}
+
+proto::Status ResultCache::Touch(int64_t row) {
+  return touch_result_.Bind(1, row).Bind(2, next_seq_++).Run();
+}
+
+proto::StatusOr<std::optional<proto::Result>> ResultCache::Lookup(Kind kind, const std::string& n) {
+  const Kind other = kind == Kind::kFactor ? Kind::kIsPrime : Kind::kFactor;
+  for (Kind have : {kind, other}) {
+    int64_t row = 0;
+    auto stored = Read(have, n, &row);
+    if (!stored.ok()) return stored.error();
+    if (!stored.value()) continue;
+    std::optional<proto::Result> derived = Derive(have, kind, n, *stored.value());
+    if (!derived) continue;
+    proto::Status touched = Touch(row);
+    if (!touched.ok()) return touched.error();
+    ++hits_;
+    return derived;
+  }
+  ++misses_;
+  return std::optional<proto::Result>();
+}
+
+proto::Status ResultCache::Store(Kind kind, const std::string& n, const proto::Result& result) {
+  if (!Cacheable(kind, result)) return proto::Status::Ok();
+  const std::string value = EncodeValue("", kind, n, JobState::kDone, result, std::nullopt);
+  const int64_t seq = next_seq_++;
+  proto::Status status =
+      insert_result_.Bind(1, static_cast<int64_t>(kind)).Bind(2, n).BindBlob(3, value).Bind(4, seq).Run();
+  if (!status.ok()) return status;
+  if (db_.Changes() == 1) {
+    ++entries_;
+  } else {
+    status = update_result_.Bind(1, static_cast<int64_t>(kind))
+                 .Bind(2, n)
+                 .BindBlob(3, value)
+                 .Bind(4, seq)
+                 .Run();
+    if (!status.ok()) return status;
+  }
+  return entries_ > max_entries_ ? Evict() : proto::Status::Ok();
+}
+
+proto::Status ResultCache::Evict() {
+  // Evict down to max - slack (1/64 of the bound) so eviction runs once per
+  // many inserts rather than on every one.
+  const uint64_t slack = max_entries_ / 64;
+  const uint64_t excess = entries_ - max_entries_ + slack;
+  proto::Status status = evict_results_.Bind(1, static_cast<int64_t>(excess)).Run();
+  if (!status.ok()) return status;
+  const uint64_t removed = static_cast<uint64_t>(db_.Changes());
+  entries_ -= std::min(entries_, removed);
+  evictions_ += removed;
+  return proto::Status::Ok();
+}
+
+proto::Status ResultCache::PutJob(const JobRecord& r) {
+  const bool final_state = proto::IsFinal(r.state);
+  upsert_job_.Bind(1, r.job)
+      .Bind(2, static_cast<int64_t>(r.kind))
+      .Bind(3, r.n)
+      .Bind(4, static_cast<int64_t>(r.state))
+      .Bind(5, static_cast<int64_t>(r.priority));
+  if (r.max_seconds) {
+    upsert_job_.Bind(6, *r.max_seconds);
+  } else {
+    upsert_job_.BindNull(6);
+  }
+  if (final_state) {
+    upsert_job_.BindBlob(7, EncodeValue(r.job, r.kind, r.n, r.state, r.result, r.error));
+  } else {
+    upsert_job_.BindNull(7);
+  }
+  upsert_job_.Bind(8, next_seq_++);
+  proto::Status status = upsert_job_.Run();
+  if (!status.ok() || !final_state) return status;
+  if (++final_jobs_ > max_entries_) return PruneJobs();
+  return proto::Status::Ok();
+}
+
+proto::Status ResultCache::PruneJobs() {
+  // The count is approximate (a replaced final record counted twice), so
+  // recount after pruning.
+  const uint64_t slack = max_entries_ / 64;
+  proto::Status status =
+      prune_jobs_.Bind(1, static_cast<int64_t>(final_jobs_ - max_entries_ + slack)).Run();
+  if (!status.ok()) return status;
+  auto finals = db_.QueryInt("SELECT count(*) FROM jobs WHERE state >= 2");
+  if (!finals.ok()) return finals.error();
+  final_jobs_ = static_cast<uint64_t>(finals.value());
+  return proto::Status::Ok();
+}
+
+proto::Status ResultCache::SetJobState(const std::string& job, JobState state) {
+  return set_job_state_.Bind(1, job).Bind(2, static_cast<int64_t>(state)).Bind(3, next_seq_++).Run();
+}
+
+proto::StatusOr<JobRecord> ResultCache::ReadJob(Statement& stmt) {
+  JobRecord r;
+  r.job = stmt.ColumnText(0);
+  const int64_t kind = stmt.ColumnInt(1);
+  const int64_t state = stmt.ColumnInt(3);
+  if (kind < 0 || kind > 1 || state < 0 || state > 4) {
+    return MakeError(ErrorCode::kInternal, "corrupt job record " + r.job);
+  }
+  r.kind = static_cast<Kind>(kind);
+  r.n = stmt.ColumnText(2);
+  r.state = static_cast<JobState>(state);
+  r.priority = static_cast<int>(stmt.ColumnInt(4));
+  if (!stmt.ColumnIsNull(5)) r.max_seconds = stmt.ColumnDouble(5);
+  if (IsFinalCode(state)) {
+    auto outcome = DecodeValue(stmt.ColumnText(6));
+    if (!outcome.ok()) return outcome.error();
+    r.result = outcome.value().result;
+    r.error = outcome.value().error;
+  }
+  return r;
+}
+
+proto::StatusOr<std::optional<JobRecord>> ResultCache::FindJob(const std::string& job) {
+  select_job_.Bind(1, job);
+  auto step = select_job_.Step();
+  if (!step.ok()) {
+    select_job_.Reset();
+    return step.error();
+  }
+  if (!step.value()) {
+    select_job_.Reset();
+    return std::optional<JobRecord>();
+  }
+  auto record = ReadJob(select_job_);
+  select_job_.Reset();
+  if (!record.ok()) return record.error();
+  return std::optional<JobRecord>(std::move(record).value());
+}
+
+proto::StatusOr<std::vector<JobRecord>> ResultCache::OpenJobs() {
+  auto stmt = db_.Prepare(
+      "SELECT job, kind, n, state, priority, max_seconds, outcome FROM jobs WHERE state < 2 "
+      "ORDER BY seq");
+  if (!stmt.ok()) return stmt.error();
+  std::vector<JobRecord> out;
+  while (true) {
+    auto step = stmt.value().Step();
+    if (!step.ok()) return step.error();
+    if (!step.value()) break;
+    auto record = ReadJob(stmt.value());
+    if (!record.ok()) return record.error();
+    out.push_back(std::move(record).value());
+  }
+  return out;
+}
+
+}  // namespace zfactor::cache
