@@ -1,0 +1,169 @@
+// The zfactor broker: a job queue between gateways and workers
+// (docs/PROTOCOL.md sections 3-5), after ZeroMQ's Majordomo broker.
+//
+// One thread runs one poll loop over three sockets:
+//   front ROUTER  gateways' DEALERs: submit, cancel, stats, heartbeat
+//   back  ROUTER  workers' DEALERs:  ready, result, failed, progress, heartbeat, bye
+//   PUB           the result stream: topic "result" (a job ended) and "state"
+//                 (a job was handed to a worker, or re-queued)
+// Each turn: poll -> handle every message that arrived -> dispatch queued jobs
+// to workers with free credit -> purge workers silent for liveness x heartbeat
+// (their jobs go back to the front of their lanes) -> send heartbeats.
+//
+// Policies:
+//  - Scheduling: see job_queue.h (priority, then cost lanes with aging).
+//  - Load balancing by credit: a worker's `ready` capacity is the most jobs it
+//    is ever sent at once; each job goes to the worker with the most free credit.
+//  - Retry cap: a job whose worker died `max_retries` times is published as
+//    failed (internal, "worker lost N times"). A worker's clean `bye`, or a
+//    failed send to it, re-queues its jobs without counting against them.
+//  - Results are accepted from any worker while the job is open (a worker that
+//    reconnected finishes old jobs on its new connection); if the job was
+//    running elsewhere, that worker is sent `cancel`. Results for jobs that are
+//    no longer open are dropped. A `cancelled` result for a job nobody
+//    cancelled (a worker shutting down) re-queues the job.
+//  - Cancel: a queued job is published as cancelled at once; a running job is
+//    sent `cancel` and published with whatever state its worker answers
+//    (cancelled, or done if it finished first). A cancelled job whose worker
+//    dies is published as cancelled.
+//  - Duplicate submit of an open job id: `accepted` again, no second job.
+//  - Messages that do not decode are logged, counted and dropped; nothing from
+//    the network can stop the loop.
+#ifndef ZFACTOR_BROKER_BROKER_H_
+#define ZFACTOR_BROKER_BROKER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "broker/job_queue.h"
+#include "broker/journal.h"
+#include "monitoring/metrics.h"
+#include "proto/error.h"
+#include "proto/messages.h"
+
+namespace zfactor::broker {
+
+struct BrokerConfig {
+  std::string front = "tcp://127.0.0.1:5556";
+  std::string back = "tcp://*:5557";
+  std::string pub = "tcp://127.0.0.1:5558";
+  std::string metrics;  // "host:port" to serve /metrics; empty = none
+  std::string journal;  // SQLite path; empty = no durability
+  int heartbeat_ms = 1000;
+  int liveness = 3;  // heartbeats missed before a peer is dead
+  int max_queue = 100000;
+  int max_retries = 3;
+  int64_t lane_step_ms = 10000;   // job_queue.h
+  uint32_t busy_retry_ms = 1000;  // retry_after_ms in a `busy` rejection
+};
+
+class Broker {
+ public:
+  explicit Broker(BrokerConfig config);
+  ~Broker();
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  // Binds the sockets, serves metrics and opens (and reloads) the journal.
+  // REQUIRES: called once, before Run().
+  proto::Status Bind();
+  // The endpoints actually bound (port `*` resolved); valid after Bind().
+  const std::string& front_endpoint() const { return front_endpoint_; }
+  const std::string& back_endpoint() const { return back_endpoint_; }
+  const std::string& pub_endpoint() const { return pub_endpoint_; }
+  std::string metrics_address() const { return metrics_.address(); }
+
+  // Runs the loop until Stop() or a stop signal (core::StopRequested).
+  // REQUIRES: Bind() succeeded. Runs on one thread; the sockets move with it.
+  void Run();
+  // Thread-safe; Run() returns within one poll interval.
+  void Stop() { stop_.store(true); }
+
+ private:
+  struct Job {
+    std::string id;
+    proto::Kind kind = proto::Kind::kFactor;
+    std::string n;
+    int priority = 5;
+    Lane lane = Lane::kSmall;
+    std::optional<double> max_seconds;
+    int64_t submit_ms = 0;   // for zfactor_job_seconds
+    int64_t enqueue_ms = 0;  // for the queue's FIFO/aging order
+    bool running = false;
+    std::string worker;  // identity, when running
+    int deaths = 0;      // times its worker died while running it
+    bool cancel_requested = false;
+  };
+  struct Worker {
+    std::string identity;
+    std::string name;
+    uint32_t capacity = 0;
+    std::set<std::string> running;  // job ids holding one credit each
+    int64_t expiry_ms = 0;
+    int64_t last_sent_ms = 0;
+    uint32_t free() const { return running.size() >= capacity ? 0 : capacity - running.size(); }
+  };
+  struct Gateway {
+    int64_t expiry_ms = 0;
+    int64_t last_sent_ms = 0;
+  };
+
+  void HandleFront();
+  void HandleBack();
+  void OnFrontMessage(const std::string& identity, const proto::Internal& m);
+  void OnBackMessage(const std::string& identity, const proto::Internal& m);
+  void OnSubmit(const std::string& gateway, const proto::Internal& m);
+  void OnCancel(const std::string& gateway, const proto::Internal& m);
+  void OnReady(const std::string& identity, const proto::Internal& m);
+  void OnJobEnd(const std::string& identity, const proto::Internal& m);
+
+  void Dispatch();
+  void PurgeExpired();
+  void SendHeartbeats();
+
+  void Enqueue(Job& job, bool front);
+  // Removes a worker and re-queues its jobs; `died` counts against the jobs' retries.
+  void RemoveWorker(const std::string& identity, bool died, const char* why);
+  // Publishes a job's end, journals it, updates metrics and forgets the job.
+  void Finish(const std::string& id, proto::JobState state, std::optional<proto::Result> result,
+              std::optional<proto::Error> error);
+  void PublishState(const Job& job, proto::JobState state);
+  bool SendToWorker(Worker& worker, const proto::Internal& m);
+  void SendToGateway(const std::string& identity, const proto::Internal& m);
+  void UpdateGauges();
+  proto::Status ReloadJournal();
+
+  BrokerConfig config_;
+  std::atomic<bool> stop_{false};
+  zmq::context_t context_;
+  zmq::socket_t front_;
+  zmq::socket_t back_;
+  zmq::socket_t pub_;
+  std::string front_endpoint_, back_endpoint_, pub_endpoint_;
+  std::unique_ptr<Journal> journal_;
+
+  std::map<std::string, Job> jobs_;  // every open job: queued or running
+  JobQueue queue_;
+  std::map<std::string, Worker> workers_;  // by ZeroMQ routing identity
+  std::map<std::string, Gateway> gateways_;
+  size_t running_ = 0;
+
+  // Plain counters for stats_reply (the metrics mirror them).
+  uint64_t submitted_ = 0, done_ = 0, failed_ = 0, cancelled_ = 0, requeued_ = 0, deaths_ = 0;
+  uint64_t rejected_ = 0, malformed_ = 0;
+
+  monitoring::Metrics metrics_{"broker"};
+  struct MetricRefs;
+  std::unique_ptr<MetricRefs> m_;
+};
+
+}  // namespace zfactor::broker
+
+#endif  // ZFACTOR_BROKER_BROKER_H_
