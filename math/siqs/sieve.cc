@@ -39,13 +39,16 @@ void BlockSieve::FillBuckets(const PolyState& poly) {
 }
 
 void BlockSieve::SieveBlock(const PolyState& poly, uint32_t block) {
-  uint8_t* s = block_.data();
-  const uint8_t* logp = poly.logp().data();
-  for (uint32_t i = fb_.first_sieved; i < fb_.first_bucket; ++i) {
+  // Locals, not members: byte stores may alias anything, so members would be reloaded.
+  uint8_t* const s = block_.data();
+  const uint8_t* const logp = poly.logp().data();
+  const uint32_t* const prime = fb_.prime.data();
+  uint32_t* const next = next_.data();
+  const uint32_t end = fb_.first_bucket;
+  for (uint32_t i = fb_.first_sieved; i < end; ++i) {
     const uint8_t lp = logp[i];
-    const uint32_t p = fb_.prime[i];
-    uint32_t a = next_[2 * i], b = next_[2 * i + 1];
-    if (lp == 0) continue;
+    const uint32_t p = prime[i];
+    uint32_t a = next[2 * i], b = next[2 * i + 1];
     if (a > b) std::swap(a, b);
     // Both roots advance by p; interleave while both are inside.
     while (b < kBlockSize) {
@@ -58,10 +61,10 @@ void BlockSieve::SieveBlock(const PolyState& poly, uint32_t block) {
       s[a] += lp;
       a += p;
     }
-    next_[2 * i] = a - kBlockSize;
-    next_[2 * i + 1] = b - kBlockSize;
+    next[2 * i] = a - kBlockSize;
+    next[2 * i + 1] = b - kBlockSize;
   }
-  const uint32_t* entries = bucket(block);
+  const uint32_t* const entries = bucket(block);
   const uint32_t n = count_[block];
   for (uint32_t k = 0; k < n; ++k) {
     const uint32_t e = entries[k];

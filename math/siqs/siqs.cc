@@ -76,6 +76,7 @@ std::unique_ptr<Setup> MakeSetup(const mpz_class& n, const Options& options, uin
   if (options.blocks != 0) p.blocks = options.blocks;
   if (options.lp_mult != 0) p.lp_mult = options.lp_mult;
   if (options.fudge_bits != 0) p.fudge_bits = options.fudge_bits;
+  if (options.small_prime != 0) p.small_prime = options.small_prime;
   const uint32_t k = ChooseMultiplier(n);
   auto fb = BuildFactorBase(n, k, p.fb_size, p.small_prime, divisor);
   if (!fb) return nullptr;

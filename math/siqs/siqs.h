@@ -24,6 +24,7 @@ struct Options {
   uint32_t blocks = 0;
   uint32_t lp_mult = 0;
   double fudge_bits = 0;
+  uint32_t small_prime = 0;
 };
 
 struct Stats {

@@ -2,6 +2,18 @@
 
 namespace zfactor::math::siqs {
 
+namespace {
+// offset < 2^22 and p < 2^15: (offset * reciprocal) >> 42 is offset / p exactly.
+constexpr int kReciprocalShift = 42;
+}  // namespace
+
+TrialDivider::TrialDivider(const FactorBase& fb, uint64_t large_prime_bound)
+    : fb_(fb), lp_bound_(large_prime_bound), reciprocal_(fb.first_bucket) {
+  for (uint32_t i = fb.first_sieved; i < fb.first_bucket; ++i) {
+    reciprocal_[i] = (uint64_t{1} << kReciprocalShift) / fb.prime[i] + 1;
+  }
+}
+
 void TrialDivider::DivideOut(uint32_t index, Relation* out) {
   const uint32_t p = fb_.prime[index];
   while (mpz_divisible_ui_p(q_.get_mpz_t(), p)) {
@@ -33,8 +45,10 @@ bool TrialDivider::Divide(const PolyState& poly, const BlockSieve& sieve, uint32
 
   const uint32_t* root1 = poly.root1().data();
   const uint32_t* root2 = poly.root2().data();
+  const uint32_t* prime = fb_.prime.data();
+  const uint64_t* reciprocal = reciprocal_.data();
   for (uint32_t i = fb_.first_sieved; i < fb_.first_bucket; ++i) {
-    const uint32_t r = offset % fb_.prime[i];
+    const uint32_t r = offset - static_cast<uint32_t>((offset * reciprocal[i]) >> kReciprocalShift) * prime[i];
     if ((r == root1[i] || r == root2[i]) && !poly.IsAFactor(i)) DivideOut(i, out);
   }
   const uint32_t block = offset >> kBlockBits;

@@ -7,6 +7,7 @@
 #include <gmpxx.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "math/siqs/factor_base.h"
 #include "math/siqs/poly.h"
@@ -17,7 +18,7 @@ namespace zfactor::math::siqs {
 
 class TrialDivider {
  public:
-  TrialDivider(const FactorBase& fb, uint64_t large_prime_bound) : fb_(fb), lp_bound_(large_prime_bound) {}
+  TrialDivider(const FactorBase& fb, uint64_t large_prime_bound);
 
   // Factors Q at sieve offset `offset` of the current polynomial. Returns
   // true and fills *out for a full relation or one with a single large prime.
@@ -29,6 +30,7 @@ class TrialDivider {
   const FactorBase& fb_;
   uint64_t lp_bound_;
   mpz_class q_;
+  std::vector<uint64_t> reciprocal_;  // floor(2^42 / p) + 1 for the block-sieved primes
 };
 
 }  // namespace zfactor::math::siqs
