@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libsqlite3-dev libecm-dev
   # test oracles and reference tools (PARI/GP, GMP-ECM's ecm, coreutils factor)
   pari-gp gmp-ecm coreutils
+  # sanitizer and libFuzzer builds
+  clang libclang-rt-14-dev
   # the Python client's dependencies (no PyPI: Debian's packages)
   python3 python3-zmq python3-msgpack
   # network namespaces for the multi-host test
