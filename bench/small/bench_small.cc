@@ -178,7 +178,9 @@ int main(int argc, char** argv) {
     workloads.push_back(w);
   }
 
-  std::printf("| work | zfactor small (us/number) | GNU factor (us/number) | PARI factorint (us/number) |\n");
+  std::printf(
+      "| work | zfactor small (us/number) | GNU factor (us/number) | PARI factorint (us/number) "
+      "|\n");
   std::printf("|---|---|---|---|\n");
   int total_errors = 0;
   for (const Workload& w : workloads) {

@@ -16,8 +16,14 @@ inline int TrailingZeros(u128 x) {
 }
 inline int BitLength(uint64_t x) { return BitLength64(x); }
 inline int BitLength(u128 x) { return BitLength128(x); }
-inline bool IsSquare(uint64_t n) { const uint64_t r = Isqrt64(n); return r * r == n; }
-inline bool IsSquare(u128 n) { const u128 r = Isqrt128(n); return r * r == n; }
+inline bool IsSquare(uint64_t n) {
+  const uint64_t r = Isqrt64(n);
+  return r * r == n;
+}
+inline bool IsSquare(u128 n) {
+  const u128 r = Isqrt128(n);
+  return r * r == n;
+}
 
 // Jacobi symbol (a / n). REQUIRES: n odd.
 template <typename W>

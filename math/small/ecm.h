@@ -19,10 +19,11 @@ struct EcmLevel {
   uint32_t b2 = 0;
   std::vector<uint64_t> multiplier;  // prod of p^e <= B1, little-endian limbs
   int multiplier_bits = 0;
-  uint32_t d = 0;                    // giant step; 60 or 210
-  std::vector<uint32_t> baby;        // odd j < d/2 coprime to d
-  uint32_t first_giant = 0;          // giant steps k = first_giant, first_giant + 1, ...
-  std::vector<uint32_t> pair_masks;  // bit i of [k - first_giant]: k*d +- baby[i] is a prime in (B1, B2]
+  uint32_t d = 0;              // giant step; 60 or 210
+  std::vector<uint32_t> baby;  // odd j < d/2 coprime to d
+  uint32_t first_giant = 0;    // giant steps k = first_giant, first_giant + 1, ...
+  std::vector<uint32_t>
+      pair_masks;  // bit i of [k - first_giant]: k*d +- baby[i] is a prime in (B1, B2]
 };
 
 // Precomputes a level. REQUIRES: 2 <= b1 <= b2 < 2^28. (Tuning tools use

@@ -15,11 +15,10 @@ struct Bounds {
 // Small levels serve 64-bit inputs (factors of 16-32 bits); the rest serve
 // two-limb inputs with factors up to ~64 bits.
 constexpr std::array<Bounds, 22> kBounds = {{
-    {50, 1250},       {70, 1750},        {100, 2500},       {150, 3750},
-    {200, 5000},      {300, 7500},       {450, 11250},      {600, 18000},
-    {800, 32000},     {1000, 50000},     {1300, 65000},     {1700, 85000},
-    {2200, 110000},   {3000, 150000},    {4000, 200000},    {5500, 275000},
-    {7500, 375000},   {11000, 550000},   {25000, 1250000},  {50000, 2500000},
+    {50, 1250},        {70, 1750},         {100, 2500},     {150, 3750},      {200, 5000},
+    {300, 7500},       {450, 11250},       {600, 18000},    {800, 32000},     {1000, 50000},
+    {1300, 65000},     {1700, 85000},      {2200, 110000},  {3000, 150000},   {4000, 200000},
+    {5500, 275000},    {7500, 375000},     {11000, 550000}, {25000, 1250000}, {50000, 2500000},
     {100000, 5000000}, {250000, 12500000},
 }};
 
@@ -96,7 +95,8 @@ int EcmLevelCount() { return static_cast<int>(kBounds.size()); }
 const EcmLevel& GetEcmLevel(int index) {
   static std::array<std::once_flag, kBounds.size()> once;
   static std::array<EcmLevel, kBounds.size()> levels;
-  std::call_once(once[index], [index] { levels[index] = MakeEcmLevel(kBounds[index].b1, kBounds[index].b2); });
+  std::call_once(once[index],
+                 [index] { levels[index] = MakeEcmLevel(kBounds[index].b1, kBounds[index].b2); });
   return levels[index];
 }
 

@@ -47,9 +47,7 @@ class Mont64 {
   }
   uint64_t Sqr(uint64_t a) const { return Mul(a, a); }
   // a / 2 mod n.
-  uint64_t Half(uint64_t a) const {
-    return (a & 1) ? (a >> 1) + (n_ >> 1) + 1 : a >> 1;
-  }
+  uint64_t Half(uint64_t a) const { return (a & 1) ? (a >> 1) + (n_ >> 1) + 1 : a >> 1; }
 
  private:
   // (hi * 2^64 + lo) / 2^64 mod n, for hi < n.

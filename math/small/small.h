@@ -2,7 +2,8 @@
 // integers below 2^64 and 2^128 in machine arithmetic (Montgomery form),
 // without GMP. The strategy per size (see factor_small.cc): trial division by
 // sieved primes, perfect powers, BPSW, then Pollard-Brent rho for small
-// factors and micro-ECM for the rest.
+// factors, micro-ECM for the rest, and for two-limb numbers whose factors
+// resist a few curves a small quadratic sieve (tiny_qs.h).
 //
 // Deterministic: fixed seeds and curve parameters, so every run gives the same
 // answers in the same time. Thread-safe: no mutable shared state.
@@ -31,7 +32,7 @@ void Factor64(uint64_t n, std::vector<uint64_t>* out);
 // ascending, to *out. Returns false only when hooks.Cancelled() stopped it;
 // *out then holds the primes found so far (ascending) and the caller
 // re-derives the cofactor. Polls hooks.Cancelled() between ECM curves and
-// rho batches. REQUIRES: n >= 1.
+// sieve polynomials (well under 10 ms apart). REQUIRES: n >= 1.
 bool Factor128(u128 n, std::vector<u128>* out, const Hooks& hooks);
 
 }  // namespace zfactor::math::small

@@ -8,14 +8,14 @@
 #include <vector>
 
 #include "math/small/small.h"
+#include "math/small/tiny_qs.h"
 #include "tests/math_small/oracle.h"
 
 namespace zfactor::math::small {
 namespace {
 
-using testing::AskGp;
-using testing::GpAnswer;
-using testing::RandomBits;
+using testing::ExpectAgreesWithGp;
+using testing::MixedInputs;
 using testing::RandomPrime;
 
 std::vector<uint64_t> F64(uint64_t n) {
@@ -28,17 +28,6 @@ std::vector<u128> F128(u128 n) {
   std::vector<u128> out;
   EXPECT_TRUE(Factor128(n, &out, Hooks{}));
   return out;
-}
-
-// Product == n, ascending, every factor prime.
-void ExpectValid128(u128 n, const std::vector<u128>& f) {
-  u128 product = 1;
-  for (u128 p : f) {
-    EXPECT_TRUE(IsProbablePrime128(p)) << ToString128(p) << " in factors of " << ToString128(n);
-    product *= p;
-  }
-  EXPECT_EQ(product, n) << ToString128(n);
-  EXPECT_TRUE(std::is_sorted(f.begin(), f.end())) << ToString128(n);
 }
 
 TEST(IsPrime64, SmallNumbers) {
@@ -56,14 +45,13 @@ TEST(IsPrime64, SmallNumbers) {
 
 TEST(IsPrime64, PseudoprimesAreComposite) {
   // Carmichael numbers.
-  for (uint64_t n : {561ull, 1105ull, 1729ull, 41041ull, 825265ull, 321197185ull,
-                     3825123056546413051ull}) {
+  for (uint64_t n :
+       {561ull, 1105ull, 1729ull, 41041ull, 825265ull, 321197185ull, 3825123056546413051ull}) {
     EXPECT_FALSE(IsPrime64(n)) << n;
   }
   // Strong pseudoprimes to base 2, and to many bases.
-  for (uint64_t n : {2047ull, 3277ull, 4033ull, 4681ull, 8321ull, 3215031751ull,
-                     2152302898747ull, 3474749660383ull, 341550071728321ull,
-                     3825123056546413051ull}) {
+  for (uint64_t n : {2047ull, 3277ull, 4033ull, 4681ull, 8321ull, 3215031751ull, 2152302898747ull,
+                     3474749660383ull, 341550071728321ull, 3825123056546413051ull}) {
     EXPECT_FALSE(IsPrime64(n)) << n;
   }
   // Strong Lucas pseudoprimes (Selfridge parameters).
@@ -73,8 +61,8 @@ TEST(IsPrime64, PseudoprimesAreComposite) {
 }
 
 TEST(IsPrime64, EdgesAndKnownPrimes) {
-  EXPECT_TRUE(IsPrime64(4294967291ull));   // largest prime < 2^32
-  EXPECT_TRUE(IsPrime64(4294967311ull));   // smallest prime > 2^32
+  EXPECT_TRUE(IsPrime64(4294967291ull));  // largest prime < 2^32
+  EXPECT_TRUE(IsPrime64(4294967311ull));  // smallest prime > 2^32
   EXPECT_FALSE(IsPrime64(4294967296ull));
   EXPECT_FALSE(IsPrime64(4294967297ull));  // F5 = 641 * 6700417
   EXPECT_TRUE(IsPrime64(2147483647ull));   // 2^31 - 1
@@ -127,8 +115,10 @@ TEST(Factor64, KnownAnswers) {
   EXPECT_EQ(F64(4294967297ull), (std::vector<uint64_t>{641, 6700417}));
   EXPECT_EQ(F64((1ull << 59) - 1), (std::vector<uint64_t>{179951, 3203431780337ull}));
   EXPECT_EQ(F64((1ull << 62) - 1), (std::vector<uint64_t>{3, 715827883, 2147483647}));
-  EXPECT_EQ(F64(4294967291ull * 4294967291ull), (std::vector<uint64_t>{4294967291ull, 4294967291ull}));
-  EXPECT_EQ(F64(4294967291ull * 4294967279ull), (std::vector<uint64_t>{4294967279ull, 4294967291ull}));
+  EXPECT_EQ(F64(4294967291ull * 4294967291ull),
+            (std::vector<uint64_t>{4294967291ull, 4294967291ull}));
+  EXPECT_EQ(F64(4294967291ull * 4294967279ull),
+            (std::vector<uint64_t>{4294967279ull, 4294967291ull}));
   EXPECT_EQ(F64(2097143ull * 2097143ull * 2097143ull),
             (std::vector<uint64_t>{2097143, 2097143, 2097143}));
   EXPECT_EQ(F64(65537ull * 65537ull * 65537ull), std::vector<uint64_t>(3, 65537));
@@ -202,53 +192,27 @@ TEST(Factor128, CancelStopsAndKeepsPrimesFound) {
   EXPECT_EQ(out, (std::vector<u128>{2, 2, 2, 5, 5, 5, p57, p58}));
 }
 
-// Random numbers of every size 1..128 bits, constructed semiprimes and
-// powers, all checked factor-by-factor against gp.
-TEST(Oracle, AgreesWithPariOnSeededInputs) {
-  std::mt19937_64 rng(20261123);
-  std::vector<u128> numbers;
-  for (int bits = 1; bits <= 128; ++bits) {
-    for (int i = 0; i < 8; ++i) numbers.push_back(RandomBits(rng, bits));
-  }
-  for (int a = 8; a <= 32; a += 4) {  // word-size semiprimes
-    for (int i = 0; i < 20; ++i) numbers.push_back(RandomPrime(rng, a) * RandomPrime(rng, 64 - a));
-  }
-  for (int a = 16; a <= 44; a += 4) {  // two-limb semiprimes with a findable small factor
-    for (int i = 0; i < 8; ++i) {
-      numbers.push_back(RandomPrime(rng, a) * RandomPrime(rng, 60 + (i * 7) % (68 - a) + 1));
-    }
-  }
-  for (int i = 0; i < 40; ++i) {  // powers
-    const int k = 2 + i % 5;
-    const u128 p = RandomPrime(rng, 120 / k - i % 7);
-    u128 n = 1;
-    for (int e = 0; e < k; ++e) n *= p;
-    numbers.push_back(n);
-  }
-  for (int d = -20; d <= 20; ++d) {  // around 2^32 and 2^64
-    numbers.push_back(static_cast<u128>((1ll << 32) + d));
-    numbers.push_back((static_cast<u128>(1) << 64) + static_cast<u128>(static_cast<i128>(d)));
-  }
-
-  std::vector<GpAnswer> answers;
-  std::string error;
-  ASSERT_TRUE(AskGp(numbers, &answers, &error)) << error;
-  for (size_t i = 0; i < numbers.size(); ++i) {
-    const u128 n = numbers[i];
-    const GpAnswer& gp = answers[i];
-    std::vector<u128> ours;
-    ASSERT_TRUE(Factor128(n, &ours, Hooks{}));
-    ASSERT_EQ(ours, gp.factors) << ToString128(n);
-    EXPECT_EQ(IsProbablePrime128(n), gp.is_pseudoprime) << ToString128(n);
-    if (Hi64(n) == 0) {
-      EXPECT_EQ(IsPrime64(Lo64(n)), gp.is_prime) << ToString128(n);
-      std::vector<uint64_t> ours64 = F64(Lo64(n));
-      ASSERT_EQ(std::vector<u128>(ours64.begin(), ours64.end()), gp.factors) << ToString128(n);
-    } else {
-      ExpectValid128(n, ours);
-    }
+TEST(TinyQs, SplitsBalancedSemiprimesOfEverySize) {
+  std::mt19937_64 rng(7);
+  for (int bits : {66, 72, 80, 88, 96, 104, 112, 120, 126, 128}) {
+    const u128 p = RandomPrime(rng, bits / 2), q = RandomPrime(rng, bits - bits / 2);
+    const u128 d = TinyQsFactor(p * q, Hooks{});
+    EXPECT_TRUE(d == p || d == q) << bits << " bits: " << ToString128(p * q) << " -> "
+                                  << ToString128(d);
   }
 }
+
+TEST(TinyQs, CancelledReturnsZero) {
+  std::atomic<bool> cancel{true};
+  Hooks hooks;
+  hooks.cancel = &cancel;
+  const u128 p = 18446744073709551557ull, q = 18446744073709551533ull;
+  EXPECT_EQ(TinyQsFactor(p * q, hooks), 0u);
+}
+
+// Random numbers of every size 1..128 bits, constructed semiprimes and
+// powers, all checked factor-by-factor against gp.
+TEST(Oracle, AgreesWithPariOnSeededInputs) { ExpectAgreesWithGp(MixedInputs(20261123, 1)); }
 
 }  // namespace
 }  // namespace zfactor::math::small

@@ -1,5 +1,6 @@
 #include "tests/math_small/oracle.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -44,8 +45,8 @@ bool AskGp(const std::vector<u128>& numbers, std::vector<GpAnswer>* answers, std
          " for (j = 1, #f~, s = Str(s, \" \", f[j, 1], \"^\", f[j, 2])); print(s));\n"
       << "quit\n";
   }
-  const std::string command = "gp -q -f --default parisizemax=1000000000 " + script +
-                               " </dev/null 2>&1";
+  const std::string command =
+      "gp -q -f --default parisizemax=1000000000 " + script + " </dev/null 2>&1";
   std::string output;
   bool ran = false;
   if (FILE* pipe = popen(command.c_str(), "r")) {
@@ -54,7 +55,8 @@ bool AskGp(const std::vector<u128>& numbers, std::vector<GpAnswer>* answers, std
     while ((got = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, got);
     const int status = pclose(pipe);
     ran = status == 0;
-    if (!ran) *error = "gp failed (status " + std::to_string(status) + "): " + output.substr(0, 300);
+    if (!ran)
+      *error = "gp failed (status " + std::to_string(status) + "): " + output.substr(0, 300);
   } else {
     *error = "cannot start gp";
   }
@@ -95,6 +97,61 @@ bool AskGp(const std::vector<u128>& numbers, std::vector<GpAnswer>* answers, std
     return false;
   }
   return true;
+}
+
+std::vector<u128> MixedInputs(uint64_t seed, int scale) {
+  std::mt19937_64 rng(seed);
+  std::vector<u128> numbers;
+  for (int bits = 1; bits <= 128; ++bits) {
+    for (int i = 0; i < 8 * scale; ++i) numbers.push_back(RandomBits(rng, bits));
+  }
+  for (int a = 8; a <= 32; a += 4) {  // word-size semiprimes
+    for (int i = 0; i < 20 * scale; ++i) {
+      numbers.push_back(RandomPrime(rng, a) * RandomPrime(rng, 64 - a));
+    }
+  }
+  for (int a = 16; a <= 44; a += 4) {  // two-limb semiprimes with a findable small factor
+    for (int i = 0; i < 8 * scale; ++i) {
+      numbers.push_back(RandomPrime(rng, a) * RandomPrime(rng, 60 + (i * 7) % (68 - a) + 1));
+    }
+  }
+  for (int i = 0; i < 2 * scale; ++i) {  // balanced two-limb semiprimes: the sieve's work
+    for (int bits = 66; bits <= 128; bits += 6) {
+      numbers.push_back(RandomPrime(rng, bits / 2) * RandomPrime(rng, bits - bits / 2));
+    }
+  }
+  for (int i = 0; i < 40 * scale; ++i) {  // prime powers
+    const int k = 2 + i % 5;
+    const u128 p = RandomPrime(rng, 120 / k - i % 7);
+    u128 n = 1;
+    for (int e = 0; e < k; ++e) n *= p;
+    numbers.push_back(n);
+  }
+  for (int d = -20; d <= 20; ++d) {  // around 2^32 and 2^64
+    numbers.push_back(static_cast<u128>((1ll << 32) + d));
+    numbers.push_back((static_cast<u128>(1) << 64) + static_cast<u128>(static_cast<i128>(d)));
+  }
+  return numbers;
+}
+
+void ExpectAgreesWithGp(const std::vector<u128>& numbers) {
+  std::vector<GpAnswer> answers;
+  std::string error;
+  ASSERT_TRUE(AskGp(numbers, &answers, &error)) << error;
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    const u128 n = numbers[i];
+    const GpAnswer& gp = answers[i];
+    std::vector<u128> ours;
+    ASSERT_TRUE(Factor128(n, &ours, Hooks{}));
+    ASSERT_EQ(ours, gp.factors) << ToString128(n);
+    EXPECT_EQ(IsProbablePrime128(n), gp.is_pseudoprime) << ToString128(n);
+    if (Hi64(n) == 0) {
+      EXPECT_EQ(IsPrime64(Lo64(n)), gp.is_prime) << ToString128(n);
+      std::vector<uint64_t> ours64;
+      Factor64(Lo64(n), &ours64);
+      ASSERT_EQ(std::vector<u128>(ours64.begin(), ours64.end()), gp.factors) << ToString128(n);
+    }
+  }
 }
 
 }  // namespace zfactor::math::small::testing

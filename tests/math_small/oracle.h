@@ -14,9 +14,9 @@ namespace zfactor::math::small::testing {
 
 // What gp says about one number.
 struct GpAnswer {
-  bool is_prime = false;         // isprime(n): proven
-  bool is_pseudoprime = false;   // ispseudoprime(n): BPSW
-  std::vector<u128> factors;     // factor(n), with multiplicity, ascending
+  bool is_prime = false;        // isprime(n): proven
+  bool is_pseudoprime = false;  // ispseudoprime(n): BPSW
+  std::vector<u128> factors;    // factor(n), with multiplicity, ascending
 };
 
 // Runs gp once over all numbers. Returns false (with *error set) when gp is
@@ -27,6 +27,16 @@ bool AskGp(const std::vector<u128>& numbers, std::vector<GpAnswer>* answers, std
 u128 RandomBits(std::mt19937_64& rng, int bits);
 // A random BPSW-prime with exactly `bits` bits (bits in 2..128).
 u128 RandomPrime(std::mt19937_64& rng, int bits);
+
+// Seeded test inputs: `scale` x 8 random numbers of each size 1..128 bits,
+// semiprimes (word-size, two-limb with a small factor, and `scale` x 2
+// balanced ones of 66..128 bits), prime powers, and numbers around 2^32 and 2^64.
+std::vector<u128> MixedInputs(uint64_t seed, int scale);
+
+// Asks gp about every number and checks Factor128 (and Factor64 below 2^64)
+// factor by factor, IsProbablePrime128 against ispseudoprime and IsPrime64
+// against isprime. Fails (never skips) when gp is missing.
+void ExpectAgreesWithGp(const std::vector<u128>& numbers);
 
 }  // namespace zfactor::math::small::testing
 

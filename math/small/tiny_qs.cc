@@ -1,0 +1,463 @@
+#include "math/small/tiny_qs.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <iterator>
+#include <unordered_map>
+#include <vector>
+
+#include "math/small/bpsw.h"
+#include "math/small/gcd.h"
+#include "math/small/montgomery.h"
+#include "math/small/primes.h"
+
+namespace zfactor::math::small {
+namespace {
+
+struct Params {
+  int max_bits;            // for n of at most this many bits
+  uint32_t fb_size;        // primes in the factor base (2 included)
+  uint32_t half_width;     // M: x runs over [-M, M)
+  uint32_t lp_multiplier;  // large primes up to lp_multiplier * largest fb prime
+  int fudge_bits;          // threshold slack below log2(max |Q(x)|)
+};
+
+// Chosen by timing balanced semiprimes of each size.
+constexpr Params kParams[] = {
+    {72, 60, 4096, 20, 14},    {80, 120, 8192, 30, 18},   {88, 130, 8192, 30, 18},
+    {96, 150, 16384, 40, 19},  {104, 220, 16384, 50, 20}, {112, 300, 16384, 60, 22},
+    {120, 380, 16384, 70, 23}, {128, 450, 16384, 70, 24},
+};
+
+// First fb primes below this are not sieved (their log is in the fudge).
+constexpr uint32_t kSieveMinPrime = 30;
+// A's primes sit this many bits below the largest factor-base prime.
+constexpr double kPolyPrimeGapBits = 1.5;
+// Dependencies beyond the rank we aim for; each splits n with probability 1/2.
+constexpr uint32_t kExtraRelations = 24;
+constexpr uint16_t kMaxPolyPrimes = 10;
+// Times more relations are gathered when no dependency split n.
+constexpr int kSolveRounds = 4;
+
+uint32_t MulMod32(uint32_t a, uint32_t b, uint32_t p) {
+  return static_cast<uint32_t>(static_cast<uint64_t>(a) * b % p);
+}
+
+uint32_t PowMod32(uint32_t b, uint32_t e, uint32_t p) {
+  uint32_t r = 1;
+  for (; e != 0; e >>= 1) {
+    if (e & 1) r = MulMod32(r, b, p);
+    b = MulMod32(b, b, p);
+  }
+  return r;
+}
+
+// REQUIRES: gcd(a, p) == 1, p prime.
+uint32_t InvMod32(uint32_t a, uint32_t p) {
+  uint32_t inv = 0;
+  InverseOrGcd<uint32_t>(a % p, p, &inv);
+  return inv;
+}
+
+// A square root of a (a quadratic residue) mod an odd prime p: Tonelli-Shanks.
+uint32_t SqrtMod32(uint32_t a, uint32_t p) {
+  if (a == 0) return 0;
+  uint32_t q = p - 1;
+  int s = 0;
+  while ((q & 1) == 0) {
+    q >>= 1;
+    ++s;
+  }
+  uint32_t z = 2;
+  while (PowMod32(z, (p - 1) / 2, p) != p - 1) ++z;
+  uint32_t m = static_cast<uint32_t>(s);
+  uint32_t c = PowMod32(z, q, p);
+  uint32_t t = PowMod32(a, q, p);
+  uint32_t r = PowMod32(a, (q + 1) / 2, p);
+  while (t != 1) {
+    uint32_t i = 0;
+    for (uint32_t t2 = t; t2 != 1; t2 = MulMod32(t2, t2, p)) ++i;
+    uint32_t b = c;
+    for (uint32_t k = 0; k + i + 1 < m; ++k) b = MulMod32(b, b, p);
+    m = i;
+    c = MulMod32(b, b, p);
+    t = MulMod32(t, c, p);
+    r = MulMod32(r, b, p);
+  }
+  return r;
+}
+
+struct FbPrime {
+  uint32_t p;
+  uint32_t recip;    // ceil(2^32 / p): i / p == (i * recip) >> 32 for i < 2^17
+  uint32_t sqrt_n;   // sqrt(n) mod p
+  uint32_t m_mod_p;  // M mod p
+  uint8_t logp;
+};
+
+// (A x + B)^2 - n = A Q(x); the relation keeps |A x + B| mod n and the
+// factorisation of A Q(x) over the factor base (indices, with repetition).
+struct Relation {
+  u128 y;                         // |A x + B| mod n (or a product of two, combined)
+  bool negative;                  // sign of Q(x) (parity, combined)
+  u128 large_prime;               // 1, or a prime whose square divides the combined product
+  std::vector<uint16_t> factors;  // fb indices
+};
+
+class Sieve {
+ public:
+  Sieve(u128 n, const Params& params, const Hooks& hooks)
+      : n_(n), params_(params), hooks_(hooks), mont_(n) {}
+
+  u128 Run();
+
+ private:
+  // Returns a factor found while building the factor base (p | n), else 0.
+  u128 BuildFactorBase();
+  bool ChoosePolyPrimes();
+  void SievePolynomial(const i128& b, const i128& c);
+  void Candidate(uint32_t i, const i128& b, const i128& c);
+  u128 Solve();
+
+  u128 n_;
+  Params params_;
+  const Hooks& hooks_;
+  Mont128 mont_;
+  std::vector<FbPrime> fb_;
+  uint64_t a_ = 0;
+  std::vector<uint32_t> a_indices_;
+  std::vector<uint64_t> used_a_;
+  uint64_t rng_ = 0x9E3779B97F4A7C15ull;
+  // Per polynomial: sieve start offsets of the two roots, per fb prime.
+  std::vector<uint32_t> root1_, root2_;
+  std::vector<uint32_t> ainv_;
+  std::vector<std::vector<uint32_t>> delta_;  // [j][fb index]: 2 B_j / A mod p
+  std::vector<uint8_t> sieve_;
+  uint8_t threshold_init_ = 0;
+  uint64_t large_prime_bound_ = 0;
+  std::vector<Relation> relations_;                  // full and combined
+  std::unordered_map<uint64_t, Relation> partials_;  // by large prime
+};
+
+u128 Sieve::BuildFactorBase() {
+  fb_.push_back({2, 1u << 31, 1, 0, 1});
+  for (const SmallPrime& sp : OddPrimes()) {
+    if (fb_.size() >= params_.fb_size) break;
+    const uint32_t p = static_cast<uint32_t>(sp.p);
+    const uint32_t r = static_cast<uint32_t>(n_ % p);
+    if (r == 0) return p;
+    if (PowMod32(r, (p - 1) / 2, p) != 1) continue;
+    FbPrime f;
+    f.p = p;
+    f.recip = static_cast<uint32_t>(((1ull << 32) + p - 1) / p);
+    f.sqrt_n = SqrtMod32(r, p);
+    f.m_mod_p = params_.half_width % p;
+    f.logp = static_cast<uint8_t>(std::lround(std::log2(static_cast<double>(p))));
+    fb_.push_back(f);
+  }
+  params_.fb_size = static_cast<uint32_t>(fb_.size());
+  large_prime_bound_ = static_cast<uint64_t>(fb_.back().p) * params_.lp_multiplier;
+  // Threshold: log2 of the largest |Q(x)| ~ M sqrt(n / 2), less the slack.
+  const double log_q = std::log2(static_cast<double>(params_.half_width)) +
+                       0.5 * std::log2(static_cast<double>(n_) / 2);
+  const int threshold = std::max(8, static_cast<int>(log_q) - params_.fudge_bits);
+  threshold_init_ = static_cast<uint8_t>(std::max(0, 128 - threshold));
+  return 0;
+}
+
+// Picks A = product of fb primes close to sqrt(2n) / M, not used before.
+bool Sieve::ChoosePolyPrimes() {
+  const double log_target = 0.5 * std::log2(2 * static_cast<double>(n_)) -
+                            std::log2(static_cast<double>(params_.half_width));
+  // s primes of about prime_bits bits each, comfortably inside the factor base.
+  const double top_bits = std::log2(static_cast<double>(fb_.back().p)) - kPolyPrimeGapBits;
+  const int s = std::clamp(static_cast<int>(std::ceil(log_target / top_bits)), 2,
+                           static_cast<int>(kMaxPolyPrimes));
+  const double prime_bits = log_target / s;
+  // Candidates: fb primes within ~1.5 bits of that (all sieved primes if too few).
+  uint32_t first_sieved = 1;
+  while (first_sieved < fb_.size() && fb_[first_sieved].p < kSieveMinPrime) ++first_sieved;
+  uint32_t lo = first_sieved, hi = static_cast<uint32_t>(fb_.size());
+  while (lo < hi && std::log2(fb_[lo].p) < prime_bits - 1.5) ++lo;
+  while (hi > lo && std::log2(fb_[hi - 1].p) > prime_bits + 1.5) --hi;
+  if (hi - lo < static_cast<uint32_t>(s) + 4) {
+    lo = first_sieved;
+    hi = static_cast<uint32_t>(fb_.size());
+  }
+  if (hi - lo < static_cast<uint32_t>(s) + 2) return false;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    a_indices_.clear();
+    double log_a = 0;
+    while (static_cast<int>(a_indices_.size()) < s - 1) {
+      rng_ = rng_ * 6364136223846793005ull + 1442695040888963407ull;
+      const uint32_t idx = lo + static_cast<uint32_t>((rng_ >> 33) % (hi - lo));
+      if (std::find(a_indices_.begin(), a_indices_.end(), idx) != a_indices_.end()) continue;
+      a_indices_.push_back(idx);
+      log_a += std::log2(fb_[idx].p);
+    }
+    // The last prime brings A closest to the target.
+    const double want = log_target - log_a;
+    uint32_t best = 0;
+    double best_err = 1e9;
+    for (uint32_t idx = 1; idx < fb_.size(); ++idx) {
+      if (fb_[idx].p < kSieveMinPrime) continue;
+      if (std::find(a_indices_.begin(), a_indices_.end(), idx) != a_indices_.end()) continue;
+      const double err = std::fabs(std::log2(fb_[idx].p) - want);
+      if (err < best_err) {
+        best_err = err;
+        best = idx;
+      }
+    }
+    if (best == 0) continue;
+    a_indices_.push_back(best);
+    std::sort(a_indices_.begin(), a_indices_.end());
+    uint64_t a = 1;
+    for (uint32_t idx : a_indices_) a *= fb_[idx].p;
+    if (std::find(used_a_.begin(), used_a_.end(), a) != used_a_.end()) continue;
+    used_a_.push_back(a);
+    a_ = a;
+    return true;
+  }
+  return false;
+}
+
+void Sieve::SievePolynomial(const i128& b, const i128& c) {
+  const uint32_t width = 2 * params_.half_width;
+  std::memset(sieve_.data(), threshold_init_, width);
+  uint8_t* s = sieve_.data();
+  for (uint32_t k = 1; k < fb_.size(); ++k) {
+    const FbPrime& f = fb_[k];
+    if (f.p < kSieveMinPrime || ainv_[k] == 0) continue;
+    const uint32_t p = f.p;
+    const uint8_t logp = f.logp;
+    uint32_t i1 = root1_[k], i2 = root2_[k];
+    if (i1 > i2) std::swap(i1, i2);
+    // Both roots advance together while the larger stays in range.
+    for (; i2 < width; i1 += p, i2 += p) {
+      s[i1] += logp;
+      s[i2] += logp;
+    }
+    if (i1 < width) s[i1] += logp;
+  }
+  for (uint32_t i = 0; i < width; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, s + i, 8);
+    if ((word & 0x8080808080808080ull) == 0) continue;
+    for (uint32_t j = 0; j < 8; ++j) {
+      if (s[i + j] & 0x80) Candidate(i + j, b, c);
+    }
+  }
+}
+
+void Sieve::Candidate(uint32_t i, const i128& b, const i128& c) {
+  const i128 x = static_cast<i128>(i) - params_.half_width;
+  const i128 ax_b = static_cast<i128>(a_) * x + b;
+  const i128 q = (static_cast<i128>(a_) * x + 2 * b) * x + c;
+  if (q == 0) return;
+  Relation rel;
+  rel.factors.reserve(32);
+  rel.negative = q < 0;
+  u128 v = static_cast<u128>(q < 0 ? -q : q);
+  rel.y = static_cast<u128>(ax_b < 0 ? -ax_b : ax_b) % n_;
+  rel.large_prime = 1;
+  for (uint32_t idx : a_indices_) rel.factors.push_back(static_cast<uint16_t>(idx));
+  const int twos = TrailingZeros(v);
+  v >>= twos;
+  rel.factors.insert(rel.factors.end(), twos, 0);
+  for (uint32_t k = 1; k < fb_.size(); ++k) {
+    const uint32_t p = fb_[k].p;
+    if (ainv_[k] != 0) {
+      const uint32_t r =
+          i - p * static_cast<uint32_t>((static_cast<uint64_t>(i) * fb_[k].recip) >> 32);
+      if (r != root1_[k] && r != root2_[k]) continue;
+    }
+    while (true) {
+      if (Hi64(v) == 0) {
+        if (Lo64(v) % p != 0) break;
+        v = Lo64(v) / p;
+      } else {
+        if (v % p != 0) break;
+        v /= p;
+      }
+      rel.factors.push_back(static_cast<uint16_t>(k));
+    }
+  }
+  if (v == 1) {
+    relations_.push_back(std::move(rel));
+    return;
+  }
+  if (v >= large_prime_bound_) return;
+  // v < (largest fb prime)^2 and has no fb factor: a prime outside the base.
+  const uint64_t lp = Lo64(v);
+  auto it = partials_.find(lp);
+  if (it == partials_.end()) {
+    partials_.emplace(lp, std::move(rel));
+    return;
+  }
+  const Relation& other = it->second;
+  if (other.y == rel.y) return;  // the same relation seen from another polynomial
+  Relation combined;
+  combined.y = mont_.FromMont(mont_.Mul(mont_.ToMont(rel.y), mont_.ToMont(other.y)));
+  combined.negative = rel.negative != other.negative;
+  combined.large_prime = lp;
+  combined.factors = rel.factors;
+  combined.factors.insert(combined.factors.end(), other.factors.begin(), other.factors.end());
+  relations_.push_back(std::move(combined));
+}
+
+u128 Sieve::Run() {
+  if (const u128 f = BuildFactorBase(); f != 0) return f;
+  const uint32_t fb_size = static_cast<uint32_t>(fb_.size());
+  uint32_t wanted = fb_size + 1 + kExtraRelations;
+  sieve_.assign(2 * params_.half_width + 8, 0);
+  root1_.assign(fb_size, 0);
+  root2_.assign(fb_size, 0);
+  ainv_.assign(fb_size, 0);
+  for (int round = 0; round < kSolveRounds; ++round, wanted += kExtraRelations) {
+    while (relations_.size() < wanted) {
+      if (hooks_.Cancelled()) return 0;
+      if (!ChoosePolyPrimes()) return 0;
+      const int s = static_cast<int>(a_indices_.size());
+      // B_j = (A / q_j) * (sqrt(n) (A / q_j)^-1 mod q_j), so (sum +-B_j)^2 = n mod A.
+      std::vector<uint64_t> bj(s);
+      i128 b = 0;
+      for (int j = 0; j < s; ++j) {
+        const uint32_t q = fb_[a_indices_[j]].p;
+        const uint64_t a_over_q = a_ / q;
+        uint32_t gamma = MulMod32(fb_[a_indices_[j]].sqrt_n,
+                                  InvMod32(static_cast<uint32_t>(a_over_q % q), q), q);
+        if (gamma > q / 2) gamma = q - gamma;
+        bj[j] = a_over_q * gamma;
+        b += bj[j];
+      }
+      delta_.assign(s, std::vector<uint32_t>(fb_size, 0));
+      for (uint32_t k = 1; k < fb_size; ++k) {
+        const uint32_t p = fb_[k].p;
+        const uint32_t a_mod_p = static_cast<uint32_t>(a_ % p);
+        if (a_mod_p == 0) {
+          ainv_[k] = 0;  // q_j: divides A, handled in trial division
+          continue;
+        }
+        ainv_[k] = InvMod32(a_mod_p, p);
+        const i128 bm = b % p;
+        const uint32_t b_mod_p = static_cast<uint32_t>(bm < 0 ? bm + p : bm);
+        const uint32_t t = fb_[k].sqrt_n;
+        const uint32_t m = fb_[k].m_mod_p;
+        root1_[k] = (MulMod32(ainv_[k], (t + p - b_mod_p) % p, p) + m) % p;
+        root2_[k] = (MulMod32(ainv_[k], (2 * p - t - b_mod_p) % p, p) + m) % p;
+        for (int j = 0; j < s; ++j) {
+          delta_[j][k] = MulMod32(ainv_[k], static_cast<uint32_t>(2 * bj[j] % p), p);
+        }
+      }
+      const uint32_t polys = 1u << (s - 1);
+      for (uint32_t i = 0; i < polys && relations_.size() < wanted; ++i) {
+        if (i > 0) {
+          // Gray code: flip the sign of B_v; roots move by -+ 2 B_v / A.
+          const int v = __builtin_ctz(i) + 1;
+          const bool now_negative = ((i ^ (i >> 1)) >> (v - 1)) & 1;
+          if (now_negative) {
+            b -= 2 * static_cast<i128>(bj[v]);
+          } else {
+            b += 2 * static_cast<i128>(bj[v]);
+          }
+          for (uint32_t k = 1; k < fb_size; ++k) {
+            if (ainv_[k] == 0) continue;
+            const uint32_t p = fb_[k].p, dv = delta_[v][k];
+            if (now_negative) {
+              root1_[k] = root1_[k] + dv >= p ? root1_[k] + dv - p : root1_[k] + dv;
+              root2_[k] = root2_[k] + dv >= p ? root2_[k] + dv - p : root2_[k] + dv;
+            } else {
+              root1_[k] = root1_[k] >= dv ? root1_[k] - dv : root1_[k] + p - dv;
+              root2_[k] = root2_[k] >= dv ? root2_[k] - dv : root2_[k] + p - dv;
+            }
+          }
+        }
+        // C = (B^2 - n) / A, negative: |B| < sqrt(n).
+        const u128 abs_b = static_cast<u128>(b < 0 ? -b : b);
+        const i128 c = -static_cast<i128>((n_ - abs_b * abs_b) / a_);
+        SievePolynomial(b, c);
+      }
+    }
+    if (const u128 g = Solve(); g != 0) return g;
+  }
+  return 0;
+}
+
+// Gaussian elimination over GF(2), then a square root per dependency.
+u128 Sieve::Solve() {
+  const size_t rows = relations_.size();
+  const size_t cols = fb_.size() + 1;  // column 0: the sign
+  const size_t mat_words = (cols + 63) / 64, id_words = (rows + 63) / 64;
+  const size_t stride = mat_words + id_words;
+  std::vector<uint64_t> m(rows * stride, 0);
+  for (size_t r = 0; r < rows; ++r) {
+    uint64_t* row = &m[r * stride];
+    if (relations_[r].negative) row[0] ^= 1;
+    for (uint16_t k : relations_[r].factors) row[(k + 1) / 64] ^= 1ull << ((k + 1) % 64);
+    row[mat_words + r / 64] |= 1ull << (r % 64);
+  }
+  size_t pivot_row = 0;
+  for (size_t c = 0; c < cols && pivot_row < rows; ++c) {
+    const size_t w = c / 64;
+    const uint64_t bit = 1ull << (c % 64);
+    size_t r = pivot_row;
+    while (r < rows && !(m[r * stride + w] & bit)) ++r;
+    if (r == rows) continue;
+    if (r != pivot_row) {
+      std::swap_ranges(&m[r * stride], &m[r * stride] + stride, &m[pivot_row * stride]);
+    }
+    const uint64_t* pr = &m[pivot_row * stride];
+    for (size_t o = 0; o < rows; ++o) {
+      if (o == pivot_row || !(m[o * stride + w] & bit)) continue;
+      uint64_t* orow = &m[o * stride];
+      // Rows at or below the pivot are zero left of column c.
+      for (size_t k = w; k < stride; ++k) orow[k] ^= pr[k];
+    }
+    ++pivot_row;
+  }
+  std::vector<uint32_t> exponent(fb_.size());
+  for (size_t r = pivot_row; r < rows; ++r) {
+    if (hooks_.Cancelled()) return 0;
+    const uint64_t* id = &m[r * stride + mat_words];
+    std::fill(exponent.begin(), exponent.end(), 0);
+    u128 x = mont_.One(), y = mont_.One();
+    for (size_t k = 0; k < rows; ++k) {
+      if (!((id[k / 64] >> (k % 64)) & 1)) continue;
+      const Relation& rel = relations_[k];
+      x = mont_.Mul(x, mont_.ToMont(rel.y));
+      if (rel.large_prime != 1) y = mont_.Mul(y, mont_.ToMont(rel.large_prime));
+      for (uint16_t f : rel.factors) ++exponent[f];
+    }
+    bool even = true;
+    for (size_t k = 0; k < fb_.size(); ++k) {
+      if (exponent[k] & 1) even = false;
+      const u128 p = mont_.ToMont(fb_[k].p);
+      for (uint32_t e = 0; e < exponent[k] / 2; ++e) y = mont_.Mul(y, p);
+    }
+    if (!even) continue;  // cannot happen for a true dependency; be safe
+    const u128 xs = mont_.FromMont(x), ys = mont_.FromMont(y);
+    for (const u128 diff : {mont_.Sub(xs, ys), mont_.Add(xs, ys)}) {
+      const u128 g = Gcd<u128>(diff, n_);
+      if (g > 1 && g < n_) return g;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+u128 TinyQsFactor(u128 n, const Hooks& hooks) {
+  const int bits = BitLength128(n);
+  const Params* params = &kParams[std::size(kParams) - 1];
+  for (const Params& p : kParams) {
+    if (bits <= p.max_bits) {
+      params = &p;
+      break;
+    }
+  }
+  Sieve sieve(n, *params, hooks);
+  return sieve.Run();
+}
+
+}  // namespace zfactor::math::small
