@@ -1,5 +1,6 @@
 #include "math/siqs/sieve.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace zfactor::math::siqs {
@@ -79,10 +80,12 @@ void BlockSieve::Run(const PolyState& poly, uint8_t threshold, std::vector<uint3
     next_[2 * i + 1] = poly.root2()[i];
   }
   const uint8_t init = static_cast<uint8_t>(128 - threshold);
+  hits_.clear();
   for (uint32_t block = 0; block < num_blocks_; ++block) {
     std::memset(block_.data(), init, kBlockSize);
     SieveBlock(poly, block);
     const uint8_t* s = block_.data();
+    const size_t before = candidates->size();
     for (uint32_t j = 0; j < kBlockSize; j += 8) {
       uint64_t word;
       std::memcpy(&word, s + j, 8);
@@ -91,6 +94,18 @@ void BlockSieve::Run(const PolyState& poly, uint8_t threshold, std::vector<uint3
         if (s[j + k] & 0x80) candidates->push_back(block * kBlockSize + j + k);
       }
     }
+    if (candidates->size() == before) continue;
+    // Resieve the bucket: keep the entries that land on a candidate.
+    const size_t first_hit = hits_.size();
+    const uint32_t* entries = bucket(block);
+    const uint32_t n = count_[block];
+    for (uint32_t k = 0; k < n; ++k) {
+      const uint32_t e = entries[k];
+      if (s[e & (kBlockSize - 1)] & 0x80) {
+        hits_.emplace_back(block * kBlockSize + (e & (kBlockSize - 1)), e >> kBlockBits);
+      }
+    }
+    std::sort(hits_.begin() + first_hit, hits_.end());
   }
 }
 

@@ -6,6 +6,7 @@
 #define ZFACTOR_MATH_SIQS_SIEVE_H_
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "math/siqs/factor_base.h"
@@ -22,14 +23,15 @@ class BlockSieve {
   // offsets x + M whose summed logarithms reach `threshold` (< 128).
   void Run(const PolyState& poly, uint8_t threshold, std::vector<uint32_t>* candidates);
 
-  // Bucket entries (index << kBlockBits | offset) of one block for the last Run.
-  const uint32_t* bucket(uint32_t block) const { return &store_[static_cast<size_t>(block) * cap_]; }
-  uint32_t bucket_size(uint32_t block) const { return count_[block]; }
+  // Bucket-sieved primes that hit a candidate in the last Run: (offset, factor-base index),
+  // in offset order. Trial division reads these instead of dividing by every large prime.
+  const std::vector<std::pair<uint32_t, uint32_t>>& large_hits() const { return hits_; }
   size_t bytes() const { return store_.size() * sizeof(uint32_t) + block_.size() + next_.size() * 4; }
 
  private:
   void FillBuckets(const PolyState& poly);
   void SieveBlock(const PolyState& poly, uint32_t block);
+  const uint32_t* bucket(uint32_t block) const { return &store_[static_cast<size_t>(block) * cap_]; }
 
   const FactorBase& fb_;
   uint32_t num_blocks_;
@@ -38,7 +40,8 @@ class BlockSieve {
   std::vector<uint8_t> block_;
   std::vector<uint32_t> store_;
   std::vector<uint32_t> count_;
-  std::vector<uint32_t> next_;  // per medium prime: next offsets of both roots, relative to block
+  std::vector<uint32_t> next_;
+  std::vector<std::pair<uint32_t, uint32_t>> hits_;  // per medium prime: next offsets of both roots, relative to block
 };
 
 }  // namespace zfactor::math::siqs

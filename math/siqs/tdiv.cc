@@ -1,5 +1,7 @@
 #include "math/siqs/tdiv.h"
 
+#include <algorithm>
+
 namespace zfactor::math::siqs {
 
 namespace {
@@ -8,7 +10,7 @@ constexpr int kReciprocalShift = 42;
 }  // namespace
 
 TrialDivider::TrialDivider(const FactorBase& fb, uint64_t large_prime_bound)
-    : fb_(fb), lp_bound_(large_prime_bound), reciprocal_(fb.first_bucket) {
+    : fb_(fb), lp_bound_(large_prime_bound), reciprocal_(fb.first_bucket), found_(fb.first_bucket + 1) {
   for (uint32_t i = fb.first_sieved; i < fb.first_bucket; ++i) {
     reciprocal_[i] = (uint64_t{1} << kReciprocalShift) / fb.prime[i] + 1;
   }
@@ -47,17 +49,21 @@ bool TrialDivider::Divide(const PolyState& poly, const BlockSieve& sieve, uint32
   const uint32_t* root2 = poly.root2().data();
   const uint32_t* prime = fb_.prime.data();
   const uint64_t* reciprocal = reciprocal_.data();
-  for (uint32_t i = fb_.first_sieved; i < fb_.first_bucket; ++i) {
+  // Collect the medium primes whose roots match first (a tight loop), then divide.
+  uint32_t* found = found_.data();
+  uint32_t num_found = 0;
+  const uint32_t end = fb_.first_bucket;
+  for (uint32_t i = fb_.first_sieved; i < end; ++i) {
     const uint32_t r = offset - static_cast<uint32_t>((offset * reciprocal[i]) >> kReciprocalShift) * prime[i];
-    if ((r == root1[i] || r == root2[i]) && !poly.IsAFactor(i)) DivideOut(i, out);
+    found[num_found] = i;
+    num_found += (r == root1[i]) | (r == root2[i]);
   }
-  const uint32_t block = offset >> kBlockBits;
-  const uint32_t within = offset & (kBlockSize - 1);
-  const uint32_t* entries = sieve.bucket(block);
-  const uint32_t n = sieve.bucket_size(block);
-  for (uint32_t k = 0; k < n; ++k) {
-    if ((entries[k] & (kBlockSize - 1)) == within) DivideOut(entries[k] >> kBlockBits, out);
+  for (uint32_t k = 0; k < num_found; ++k) {
+    if (!poly.IsAFactor(found[k])) DivideOut(found[k], out);
   }
+  const auto& hits = sieve.large_hits();
+  auto it = std::lower_bound(hits.begin(), hits.end(), std::make_pair(offset, uint32_t{0}));
+  for (; it != hits.end() && it->first == offset; ++it) DivideOut(it->second, out);
   if (q_ == 1) return true;
   if (mpz_fits_ulong_p(q_.get_mpz_t()) && q_.get_ui() < lp_bound_) {
     out->large_prime = q_.get_ui();

@@ -31,6 +31,7 @@ class TrialDivider {
   uint64_t lp_bound_;
   mpz_class q_;
   std::vector<uint64_t> reciprocal_;  // floor(2^42 / p) + 1 for the block-sieved primes
+  std::vector<uint32_t> found_;       // scratch: medium primes whose root matches
 };
 
 }  // namespace zfactor::math::siqs
