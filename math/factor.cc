@@ -15,6 +15,7 @@
 #include "math/perfect_power.h"
 #include "math/pm1.h"
 #include "math/primality.h"
+#include "math/proof.h"
 #include "math/rho.h"
 #include "math/trial.h"
 #ifdef ZF_HAVE_MATH_SMALL
@@ -32,9 +33,11 @@ const mpz_class& TwoTo64() {
   return v;
 }
 
-// Certainty for n that passed BPSW.
-Certainty PrimeCertainty(const mpz_class& n) {
-  return n < TwoTo64() ? Certainty::kProven : Certainty::kProbable;
+// Certainty for n that passed BPSW: BPSW is deterministic below 2^64; above,
+// an N-1 proof is attempted where it is cheap.
+Certainty PrimeCertainty(const mpz_class& n, const Job& job) {
+  if (n < TwoTo64()) return Certainty::kProven;
+  return ProvePrimeNminus1(n, job) ? Certainty::kProven : Certainty::kProbable;
 }
 
 // "2e3", "25e4", "11e6": B1 the way GMP-ECM users write it.
@@ -82,7 +85,8 @@ class Ladder {
     const size_t digits = mpz_sizeinbase(c.get_mpz_t(), 10);
     if (!w.pm1_done) {
       w.pm1_done = true;
-      const uint32_t b1 = digits < 40 ? 10000 : digits <= 60 ? 50000 : 200000;
+      const double by_size = digits < 40 ? 1e4 : digits <= 60 ? 5e4 : 2e5;
+      const auto b1 = static_cast<uint32_t>(std::max(1e3, std::min(by_size, job_->budget().ecm_max_b1)));
       job_->Note("p-1 B1=" + B1Name(b1) + " B2=" + B1Name(100.0 * b1));
       if (auto d = PollardPm1(c, b1, 100 * b1, *job_)) return d;
     }
@@ -213,7 +217,10 @@ Verdict TestPrimality(const mpz_class& n) {
   if (n == 0) return Verdict::kZero;
   if (n == 1) return Verdict::kUnit;
   if (!IsBpswProbablePrime(n)) return Verdict::kComposite;
-  return PrimeCertainty(n) == Certainty::kProven ? Verdict::kPrime : Verdict::kProbablePrime;
+  const Budget budget;
+  const Hooks hooks;
+  const Job job(budget, hooks);
+  return PrimeCertainty(n, job) == Certainty::kProven ? Verdict::kPrime : Verdict::kProbablePrime;
 }
 
 Factorization Factor(const mpz_class& n, const Budget& budget, const Hooks& hooks) {
@@ -267,7 +274,7 @@ Factorization Factor(const mpz_class& n, const Budget& budget, const Hooks& hook
         continue;
       }
       if (IsBpswProbablePrime(c)) {
-        add_prime(c, e, PrimeCertainty(c));
+        add_prime(c, e, PrimeCertainty(c, job));
         continue;
       }
       std::optional<mpz_class> d = ladder.Split(w);

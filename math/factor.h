@@ -64,7 +64,7 @@ struct Hooks {
 // answer is CF or C with what was found so far; never a hang.
 struct Budget {
   double max_seconds = 0;       // wall-clock cap for the whole job; 0 = no cap
-  double ecm_max_b1 = 11e6;     // largest ECM B1 level tried (50-digit factors)
+  double ecm_max_b1 = 11e6;     // largest ECM B1 level tried (45-digit factors); caps p-1 B1 too
   bool use_siqs = true;         // hand 40-100 digit cofactors to SIQS
   int threads = 1;              // threads an algorithm may use (SIQS sieving)
   // Share of each B1 level's standard curve count (math/ecm.h kEcmLevels)

@@ -50,8 +50,10 @@ TEST(Factor, PerfectPowersAndNearMisses) {
   EXPECT_EQ(Render(Factor(p * p)), "FF: 1000000007^2(P)");
   EXPECT_EQ(Render(Factor(p * p * p)), "FF: 1000000007^3(P)");
   EXPECT_EQ(Render(Factor(p * p - 1)), Render(Factor(Z("1000000014000000048"))));
-  mpz_class big = Z("18446744073709551629");  // smallest prime > 2^64: probable
-  EXPECT_EQ(Render(Factor(big * big)), "FF: 18446744073709551629^2(PRP)");
+  mpz_class big = Z("18446744073709551629");  // smallest prime > 2^64, proven by N-1
+  EXPECT_EQ(Render(Factor(big * big)), "FF: 18446744073709551629^2(P)");
+  mpz_class m521 = (mpz_class(1) << 521) - 1;  // too big for the N-1 proof: probable
+  EXPECT_EQ(Render(Factor(m521 * m521 * m521)), "FF: " + m521.get_str() + "^3(PRP)");
   mpz_class q = Z("4294967311");
   EXPECT_EQ(Render(Factor(q * q * q * q * q * q)), "FF: 4294967311^6(P)");
 }

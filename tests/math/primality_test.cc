@@ -4,6 +4,7 @@
 
 #include "math/factor.h"
 #include "math/trial.h"
+#include "tests/math/gp_oracle.h"
 
 namespace zfactor::math {
 namespace {
@@ -177,7 +178,7 @@ TEST(Primality, VerdictsAroundWordBoundaries) {
   EXPECT_EQ(TestPrimality(Z("18446744073709551615")), Verdict::kComposite);
   // The smallest prime above 2^64 is probable unless proven; never proven by BPSW alone.
   EXPECT_NE(TestPrimality(Z("18446744073709551629")), Verdict::kComposite);
-  EXPECT_EQ(TestPrimality(Z("340282366920938463463374607431768211297")), Verdict::kProbablePrime);
+  EXPECT_EQ(TestPrimality(Z("340282366920938463463374607431768211297")), Verdict::kPrime);
   EXPECT_EQ(TestPrimality(Z("340282366920938463463374607431768211457")), Verdict::kComposite);  // F7
 }
 
@@ -190,6 +191,45 @@ TEST(Primality, MersennePrimesAndComposites) {
     mpz_class m = (mpz_class(1) << e) - 1;
     EXPECT_FALSE(IsBpswProbablePrime(m)) << e;
   }
+}
+
+mpz_class NextPrime(const mpz_class& x) {
+  mpz_class p;
+  mpz_nextprime(p.get_mpz_t(), x.get_mpz_t());
+  return p;
+}
+
+// The first prime of the form k * base + 1, k = 1, 2, ...
+mpz_class PrimeOneAbove(const mpz_class& base) {
+  for (unsigned long k = 1;; ++k) {
+    mpz_class n = base * k + 1;
+    if (mpz_probab_prime_p(n.get_mpz_t(), 30)) return n;
+  }
+}
+
+TEST(Proof, ProvesPrimesWhoseNMinus1Factors) {
+  std::vector<mpz_class> proven;
+  // Pocklington: n-1 = k 2^200, fully factored.
+  proven.push_back(PrimeOneAbove(mpz_class(1) << 200));
+  // Brillhart-Lehmer-Selfridge: n-1 = k 2^140 h (99 digits), h a product of two 90-bit
+  // primes that ECM to B1 = 11e3 will not find: N^(1/3) < F < N^(1/2).
+  const mpz_class h = NextPrime(mpz_class(3) << 88) * NextPrime(mpz_class(5) << 88);
+  proven.push_back(PrimeOneAbove(h << 140));
+  proven.push_back((mpz_class(1) << 127) - 1);  // M127
+  for (const auto& n : proven) EXPECT_EQ(TestPrimality(n), Verdict::kPrime) << n;
+  auto gp = testing::AskGp(proven);
+  ASSERT_TRUE(gp.has_value()) << "PARI/GP is required";
+  for (size_t i = 0; i < proven.size(); ++i) EXPECT_TRUE((*gp)[i].isprime) << proven[i];
+}
+
+TEST(Proof, LeavesPrimesWithHardNMinus1Probable) {
+  // n-1 = 2 k q r with q, r 40-digit primes: no cheap N-1 proof exists.
+  const mpz_class q = NextPrime(mpz_class("3141592653589793238462643383279502884197"));
+  const mpz_class r = NextPrime(mpz_class("2718281828459045235360287471352662497757"));
+  const mpz_class n = PrimeOneAbove(2 * q * r);
+  EXPECT_EQ(TestPrimality(n), Verdict::kProbablePrime) << n;
+  // Beyond kProofMaxDigits nothing is attempted.
+  EXPECT_EQ(TestPrimality((mpz_class(1) << 521) - 1), Verdict::kProbablePrime);
 }
 
 }  // namespace
