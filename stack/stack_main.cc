@@ -206,13 +206,10 @@ class Stack {
     gateway.argv() = gateway_argv;
 
     for (int i = 0; i < options_.workers; ++i) {
-      auto& worker = Add("worker-" + std::to_string(i + 1),
-                         {bin + "zfactor-worker", "--broker", back_, "--threads", std::to_string(options_.threads)});
-      if (!worker.Start()) {
-        Log("cannot start " + worker.name() + ": " + worker.exit_status());
-        return false;
-      }
-      Log("started " + worker.name() + " (pid " + std::to_string(worker.pid()) + ")");
+      const std::string name = "worker-" + std::to_string(i + 1);
+      auto& worker = Add(name, {bin + "zfactor-worker", "--broker", back_, "--threads",
+                                std::to_string(options_.threads), "--ready-file", run_dir_ + "/" + name + ".ready"});
+      if (!StartAndWait(worker)) return false;
     }
     Log("ready: clients connect to " + listen_);
     if (!options_.ready_file.empty() &&
@@ -246,7 +243,7 @@ class Stack {
           h.backoff = std::min(h.backoff * 2, kMaxBackoff);
         } else if (now >= h.restart_at) {
           h.started = now;
-          const bool ok = c.ready_file().empty() ? c.Start() : StartAndWait(c);
+          const bool ok = StartAndWait(c);
           if (ok) {
             Log("restarted " + c.name() + " (pid " + std::to_string(c.pid()) + ")");
           } else {
@@ -276,10 +273,9 @@ class Stack {
     milliseconds backoff = kFirstBackoff;
   };
 
+  // Every child writes <run_dir>/<name>.ready once it is up.
   Child& Add(const std::string& name, std::vector<std::string> argv) {
-    const bool has_ready = name == "broker" || name == "gateway";
-    children_.push_back(std::make_unique<Child>(name, std::move(argv),
-                                                has_ready ? run_dir_ + "/" + name + ".ready" : std::string()));
+    children_.push_back(std::make_unique<Child>(name, std::move(argv), run_dir_ + "/" + name + ".ready"));
     health_.emplace_back();
     return *children_.back();
   }
