@@ -244,9 +244,7 @@ class Stack {
         } else if (now >= h.restart_at) {
           h.started = now;
           const bool ok = StartAndWait(c);
-          if (ok) {
-            Log("restarted " + c.name() + " (pid " + std::to_string(c.pid()) + ")");
-          } else {
+          if (!ok) {
             h.restart_at = Clock::now() + h.backoff;
             h.backoff = std::min(h.backoff * 2, kMaxBackoff);
           }
@@ -293,6 +291,7 @@ class Stack {
     Log("started " + c.name() + " (pid " + std::to_string(c.pid()) + ")");
     return true;
   }
+
 
   static std::string Lookup(const std::map<std::string, std::string>& m, const std::string& key,
                             const std::string& fallback) {
