@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "math/ecm.h"
+#include "math/job.h"
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -87,6 +90,98 @@ TEST(Factor, VerifyRejectsWrongAnswers) {
   composite_as_prime.verdict = Verdict::kProbablePrime;
   composite_as_prime.factors = {{561, 1, Certainty::kProbable}};
   EXPECT_FALSE(VerifyFactorization(composite_as_prime));
+}
+
+mpz_class NextPrime(const mpz_class& x) {
+  mpz_class p;
+  mpz_nextprime(p.get_mpz_t(), x.get_mpz_t());
+  return p;
+}
+
+mpz_class Pow10(unsigned long e) {
+  mpz_class x;
+  mpz_ui_pow_ui(x.get_mpz_t(), 10, e);
+  return x;
+}
+
+TEST(Factor, FermatNumbers) {
+  const mpz_class f7 = (mpz_class(1) << 128) + 1;
+  EXPECT_EQ(Render(Factor(f7)), "FF: 59649589127497217(P) 5704689200685129054721(P)");
+  Budget budget;
+  budget.max_seconds = 120;
+  const mpz_class f8 = (mpz_class(1) << 256) + 1;
+  Factorization f = Factor(f8, budget);
+  ASSERT_EQ(f.verdict, Verdict::kFullyFactored) << f.effort;
+  ASSERT_EQ(f.factors.size(), 2u);
+  EXPECT_EQ(f.factors[0].p, Z("1238926361552897"));
+  EXPECT_EQ(f.factors[1].p, f8 / Z("1238926361552897"));
+}
+
+TEST(Factor, MersenneNumbers) {
+  EXPECT_EQ(Render(Factor((mpz_class(1) << 67) - 1)), "FF: 193707721(P) 761838257287(P)");
+  EXPECT_EQ(Render(Factor((mpz_class(1) << 101) - 1)), "FF: 7432339208719(P) 341117531003194129(P)");
+  const mpz_class m127 = (mpz_class(1) << 127) - 1;
+  EXPECT_EQ(Render(Factor(m127)), "P: " + m127.get_str() + "(P)");
+}
+
+TEST(Factor, EcmCurveWithFixedSigmaFindsKnownFactor) {
+  const mpz_class p = Z("424264068712061");
+  const mpz_class n = p * NextPrime(Pow10(40));
+  const Budget budget;
+  const Hooks hooks;
+  const Job job(budget, hooks);
+  // The same curve on the same number always gives the same answer.
+  for (int run = 0; run < 2; ++run) {
+    auto d = EcmCurve(n, 11e3, 6, job);
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(*d, p);
+    EXPECT_FALSE(EcmCurve(n, 11e3, 1, job).has_value());
+  }
+}
+
+// 30-digit times 40-digit primes: beyond the small ECM levels.
+mpz_class HardSemiprime() { return NextPrime(Pow10(29) * 3) * NextPrime(Pow10(39) * 7); }
+
+TEST(Factor, EcmBudgetExhaustionGivesComposite) {
+  Budget budget;
+  budget.use_siqs = false;
+  budget.ecm_max_b1 = 2e3;
+  Factorization f = Factor(HardSemiprime(), budget);
+  EXPECT_EQ(f.verdict, Verdict::kComposite);
+  EXPECT_TRUE(f.factors.empty());
+  EXPECT_NE(f.effort.find("ECM B1=2e3 x 25 curves"), std::string::npos) << f.effort;
+  EXPECT_FALSE(f.cancelled);
+
+  // With a small factor split off first the answer is CF.
+  f = Factor(HardSemiprime() * 1000003, budget);
+  EXPECT_EQ(f.verdict, Verdict::kPartlyFactored);
+  ASSERT_EQ(f.factors.size(), 2u);
+  EXPECT_EQ(Render(f), "CF: 1000003(P) " + HardSemiprime().get_str() + "(C)");
+}
+
+TEST(Factor, TimeBudgetExhaustionGivesCompositeNotAHang) {
+  Budget budget;
+  budget.use_siqs = false;
+  budget.max_seconds = 1;
+  Factorization f = Factor(HardSemiprime() * 101, budget);
+  EXPECT_EQ(f.verdict, Verdict::kPartlyFactored);
+  EXPECT_NE(f.effort.find("time budget exhausted"), std::string::npos) << f.effort;
+}
+
+TEST(Factor, CancelFlagStopsALongJob) {
+  std::atomic<bool> cancel{false};
+  Hooks hooks;
+  hooks.cancel = &cancel;
+  Budget budget;
+  budget.use_siqs = false;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel = true;
+  });
+  Factorization f = Factor(HardSemiprime(), budget, hooks);
+  canceller.join();
+  EXPECT_TRUE(f.cancelled);
+  EXPECT_EQ(f.verdict, Verdict::kComposite);
 }
 
 }  // namespace
