@@ -1,0 +1,121 @@
+// The zfactor worker (docs/PROTOCOL.md section 4): one I/O thread owns a
+// DEALER socket to the broker's back ROUTER; N compute threads run
+// workers::Compute on the jobs it receives.
+//
+// Threads: the I/O thread (Run) is the only user of the DEALER. It hands jobs
+// to the compute threads through a mutex-guarded queue; each compute thread
+// has its own inproc PUSH socket and sends its finished messages (progress,
+// result, failed) to one PULL socket that the I/O loop polls beside the
+// DEALER and forwards to the broker.
+//
+// Protocol behaviour:
+//  - On start and on every reconnect: `ready` {capacity: threads, name}.
+//  - `job`: queued for a compute thread (a job id already held is ignored, so
+//    a job re-sent after a reconnect runs once). The answer is `result` with
+//    state done (verified by Compute), `failed` when Compute returns an error,
+//    or `result` with state cancelled (plus the partial result) after `cancel`.
+//  - `progress` at most once per progress interval per job.
+//  - Heartbeat when nothing was sent for a heartbeat interval. When the broker
+//    has been silent for liveness x interval: close the socket, open a new one,
+//    send `ready` again. Jobs still running keep running and their answers go
+//    out on the new connection (the broker accepts them while the job is open).
+//  - Stop (Stop(), SIGINT/SIGTERM): `bye`, cancel every job, join the threads;
+//    nothing more is sent (the broker re-queues the jobs on `bye`).
+//  - Messages from the broker that do not decode are logged and dropped.
+#ifndef ZFACTOR_WORKERS_WORKER_H_
+#define ZFACTOR_WORKERS_WORKER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+
+#include "monitoring/metrics.h"
+#include "proto/error.h"
+#include "proto/messages.h"
+
+namespace zfactor::workers {
+
+struct WorkerConfig {
+  std::string broker = "tcp://127.0.0.1:5557";
+  int threads = 0;      // compute threads; 0 = all cores
+  std::string name;     // empty = host:pid
+  std::string metrics;  // "host:port" to serve /metrics; empty = none
+  int heartbeat_ms = 1000;
+  int liveness = 3;        // silent heartbeat intervals before reconnecting
+  int progress_ms = 1000;  // least time between two progress messages of one job
+};
+
+class Worker {
+ public:
+  explicit Worker(WorkerConfig config);
+  // Stops and joins the compute threads if Run() did not.
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Serves metrics and starts the compute threads. REQUIRES: called once, before Run().
+  proto::Status Start();
+  // Connects and runs the I/O loop until Stop() or a stop signal, then says
+  // `bye` and stops the compute threads. Call from one thread.
+  void Run();
+  // Thread-safe; Run() returns soon after.
+  void Stop() { stop_.store(true); }
+
+  int threads() const { return config_.threads; }
+  const std::string& name() const { return config_.name; }
+  std::string metrics_address() const { return metrics_.address(); }
+
+ private:
+  struct Task {
+    proto::Internal job;
+    std::atomic<bool> cancel{false};
+  };
+
+  void ComputeLoop(int index);
+  void RunTask(Task& task, zmq::socket_t& out);
+  void Connect();
+  void HandleBroker();
+  void HandleResults();
+  void OnBrokerMessage(const proto::Internal& m);
+  bool SendToBroker(const proto::Internal& m);
+  bool SendBody(const std::string& body);
+  void StopThreads();
+
+  WorkerConfig config_;
+  std::atomic<bool> stop_{false};
+  zmq::context_t context_;
+  zmq::socket_t results_;  // PULL, bound to results_endpoint_; I/O thread only
+  std::string results_endpoint_;
+  std::unique_ptr<zmq::socket_t> dealer_;  // I/O thread only
+  int64_t last_heard_ms_ = 0;
+  int64_t last_sent_ms_ = 0;
+
+  // Jobs received and not yet answered (I/O thread only).
+  std::map<std::string, std::shared_ptr<Task>> tasks_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Task>> pending_;  // guarded by mu_
+  bool shutting_down_ = false;                 // guarded by mu_
+  std::vector<std::thread> threads_;
+
+  monitoring::Metrics metrics_{"worker"};
+  prometheus::Counter* done_ = nullptr;
+  prometheus::Counter* failed_ = nullptr;
+  prometheus::Counter* cancelled_ = nullptr;
+  prometheus::Counter* reconnects_ = nullptr;
+  prometheus::Gauge* in_progress_ = nullptr;
+  prometheus::Histogram* compute_seconds_ = nullptr;
+};
+
+}  // namespace zfactor::workers
+
+#endif  // ZFACTOR_WORKERS_WORKER_H_
