@@ -147,11 +147,24 @@ typename Arith::Word EcmCurve(const Arith& m, uint64_t sigma, const EcmLevel& le
   odd[0] = q;
   odd[1] = ei::Add(m, q2, q, q);
   for (size_t i = 2; i < odd.size(); ++i) odd[i] = ei::Add(m, odd[i - 1], q2, odd[i - 2]);
-  Point<W> baby[32];  // baby.size() <= 24
-  W baby_xz[32];
-  for (size_t i = 0; i < level.baby.size(); ++i) {
-    baby[i] = odd[level.baby[i] / 2];
-    baby_xz[i] = m.Mul(baby[i].x, baby[i].z);
+  // Normalise the baby steps to (x : 1) with one inversion (Montgomery's
+  // trick), so each prime pair costs two multiplications below.
+  const size_t babies = level.baby.size();  // <= 24
+  W prefix[32];
+  W running = m.One();
+  for (size_t i = 0; i < babies; ++i) {
+    prefix[i] = running;
+    running = m.Mul(running, odd[level.baby[i] / 2].z);
+  }
+  W inv_plain = 0;
+  const W g2 = InverseOrGcd<W>(m.FromMont(running), n, &inv_plain);
+  if (g2 != 1) return ei::Nontrivial(g2, n);
+  W inv = m.ToMont(inv_plain);  // 1 / (z_0 ... z_{b-1})
+  W baby_x[32];
+  for (size_t i = babies; i-- > 0;) {
+    const Point<W>& b = odd[level.baby[i] / 2];
+    baby_x[i] = m.Mul(b.x, m.Mul(inv, prefix[i]));  // x / z
+    inv = m.Mul(inv, b.z);
   }
   // dQ = 2 (d/2)Q when d/2 is odd, else (d/2 + 1)Q + (d/2 - 1)Q (difference 2Q).
   const Point<W> dq = (half & 1) ? ei::Dbl(m, odd[half / 2], a24)
@@ -160,15 +173,10 @@ typename Arith::Word EcmCurve(const Arith& m, uint64_t sigma, const EcmLevel& le
   ei::Ladder(m, dq, level.first_giant, a24, &g, &g_next);
   W acc = m.One();
   for (size_t k = 0; k < level.pair_masks.size(); ++k) {
-    uint32_t mask = level.pair_masks[k];
-    if (mask != 0) {
-      const W gxz = m.Mul(g.x, g.z);
-      // (gx - bx)(gz + bz) - gx gz + bx bz = gx bz - bx gz: zero when x(G) = x(B).
-      for (; mask != 0; mask &= mask - 1) {
-        const int i = __builtin_ctz(mask);
-        const W t = m.Mul(m.Sub(g.x, baby[i].x), m.Add(g.z, baby[i].z));
-        acc = m.Mul(acc, m.Add(m.Sub(t, gxz), baby_xz[i]));
-      }
+    // gx - bx gz vanishes mod p when x(G) = x(B) mod p, i.e. (k d +- j) Q = 0.
+    for (uint32_t mask = level.pair_masks[k]; mask != 0; mask &= mask - 1) {
+      const int i = __builtin_ctz(mask);
+      acc = m.Mul(acc, m.Sub(g.x, m.Mul(baby_x[i], g.z)));
     }
     const Point<W> next = ei::Add(m, g_next, dq, g);
     g = g_next;

@@ -36,7 +36,7 @@ int EcmStartLevel64(int bits) {
   if (bits <= 56) return EcmLevelIndexFor(100);
   return EcmLevelIndexFor(150);
 }
-constexpr int kCurvesPerLevel64 = 4;
+constexpr int kCurvesPerLevel64 = 8;
 
 // A factor d, 1 < d < n, of an odd composite n < 2^64 that is not a perfect
 // power and has no prime factor below kTrialLimit64.
