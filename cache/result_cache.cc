@@ -159,7 +159,8 @@ proto::Status ResultCache::Init() {
     if (!prepared.ok()) return prepared.error();
     *s.stmt = std::move(prepared).value();
   }
-  static_assert(static_cast<int>(JobState::kDone) == 2 && static_cast<int>(JobState::kQueued) == 0 &&
+  static_assert(static_cast<int>(JobState::kDone) == 2 &&
+                    static_cast<int>(JobState::kQueued) == 0 &&
                     static_cast<int>(JobState::kRunning) == 1,
                 "the SQL above compares state codes: queued 0, running 1, final >= 2");
 
@@ -223,8 +224,11 @@ proto::Status ResultCache::Store(Kind kind, const std::string& n, const proto::R
   if (!Cacheable(kind, result)) return proto::Status::Ok();
   const std::string value = EncodeValue("", kind, n, JobState::kDone, result, std::nullopt);
   const int64_t seq = next_seq_++;
-  proto::Status status =
-      insert_result_.Bind(1, static_cast<int64_t>(kind)).Bind(2, n).BindBlob(3, value).Bind(4, seq).Run();
+  proto::Status status = insert_result_.Bind(1, static_cast<int64_t>(kind))
+                             .Bind(2, n)
+                             .BindBlob(3, value)
+                             .Bind(4, seq)
+                             .Run();
   if (!status.ok()) return status;
   if (db_.Changes() == 1) {
     ++entries_;
@@ -290,7 +294,10 @@ proto::Status ResultCache::PruneJobs() {
 }
 
 proto::Status ResultCache::SetJobState(const std::string& job, JobState state) {
-  return set_job_state_.Bind(1, job).Bind(2, static_cast<int64_t>(state)).Bind(3, next_seq_++).Run();
+  return set_job_state_.Bind(1, job)
+      .Bind(2, static_cast<int64_t>(state))
+      .Bind(3, next_seq_++)
+      .Run();
 }
 
 proto::StatusOr<JobRecord> ResultCache::ReadJob(Statement& stmt) {

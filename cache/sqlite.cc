@@ -77,9 +77,9 @@ std::string Statement::ColumnText(int col) const {
 
 proto::StatusOr<Database> Database::Open(const std::string& path) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   Database db(raw);  // owns raw even on failure
   if (rc != SQLITE_OK) return SqliteError(raw, "cannot open " + path);
   sqlite3_extended_result_codes(raw, 1);

@@ -1,11 +1,11 @@
-#include "cache/result_cache.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <string>
+
+#include "cache/result_cache.h"
 
 namespace zfactor::cache {
 namespace {
@@ -150,7 +150,8 @@ TEST(CacheTest, EvictsLeastRecentlyUsed) {
   TempPath tmp;
   auto cache = OpenOrDie(tmp.path(), 3);
   ASSERT_NE(cache, nullptr);
-  for (const char* n : {"2", "3", "5"}) ASSERT_TRUE(cache->Store(Kind::kIsPrime, n, Status("P")).ok());
+  for (const char* n : {"2", "3", "5"})
+    ASSERT_TRUE(cache->Store(Kind::kIsPrime, n, Status("P")).ok());
   ASSERT_TRUE(Get(*cache, Kind::kIsPrime, "2"));  // 3 is now the least recently used
   ASSERT_TRUE(cache->Store(Kind::kIsPrime, "7", Status("P")).ok());
   EXPECT_EQ(cache->entries(), 3u);
@@ -282,7 +283,8 @@ TEST(CacheTest, ForeignFileIsAClearError) {
   }
   auto cache = ResultCache::Open(tmp.path(), 10);
   ASSERT_FALSE(cache.ok());
-  EXPECT_NE(cache.error().message.find("not a database"), std::string::npos) << cache.error().message;
+  EXPECT_NE(cache.error().message.find("not a database"), std::string::npos)
+      << cache.error().message;
 }
 
 TEST(CacheTest, UnknownSchemaVersionIsAnError) {

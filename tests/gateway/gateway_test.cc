@@ -1,0 +1,791 @@
+// The gateway in-process against a fake broker (a ROUTER standing for the
+// front, a PUB for the result stream), spoken to over loopback TCP.
+#include "gateway/gateway.h"
+
+#include <gmpxx.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <msgpack.hpp>
+#include <thread>
+#include <zmq.hpp>
+
+#include "core/zmq_util.h"
+#include "proto/codec.h"
+
+namespace zfactor::gateway {
+namespace {
+
+using proto::Answer;
+using proto::ErrorCode;
+using proto::Internal;
+using proto::JobState;
+using proto::Kind;
+using proto::MsgType;
+using proto::Op;
+using proto::Reply;
+using proto::Request;
+
+// 2^128 + 1 = 59649589127497217 * 5704689200685129054721: above the inline bound.
+constexpr char kBig[] = "340282366920938463463374607431768211457";
+constexpr char kBig2[] = "340282366920938463463374607431768211459";
+
+proto::Result BigResult() {
+  proto::Result r;
+  r.status = "FF";
+  r.factors = {proto::Factor{"59649589127497217", 1, "P"},
+               proto::Factor{"5704689200685129054721", 1, "P"}};
+  r.effort = "ecm";
+  r.ms = 3.1;
+  return r;
+}
+
+// The broker's front and PUB, scripted. The front answers from its own
+// thread: heartbeat -> heartbeat, submit -> accepted (or rejected busy),
+// cancel -> cancel_ack, stats -> stats_reply. Publish() is for the test thread.
+class FakeBroker {
+ public:
+  explicit FakeBroker(zmq::context_t& context)
+      : front_(context, zmq::socket_type::router), pub_(context, zmq::socket_type::pub) {
+    front_.set(zmq::sockopt::linger, 0);
+    pub_.set(zmq::sockopt::linger, 0);
+    front_endpoint_ = core::Bind(front_, "tcp://127.0.0.1:*").value();
+    pub_endpoint_ = core::Bind(pub_, "tcp://127.0.0.1:*").value();
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~FakeBroker() {
+    stop_ = true;
+    thread_.join();
+  }
+
+  const std::string& front_endpoint() const { return front_endpoint_; }
+  const std::string& pub_endpoint() const { return pub_endpoint_; }
+
+  void set_reject_busy(uint32_t retry_after_ms) { reject_retry_ms_ = retry_after_ms; }
+  void set_silent(bool silent) { silent_ = silent; }
+  void set_ignore_submits(bool ignore) { ignore_submits_ = ignore; }
+
+  std::vector<Internal> Received(MsgType type) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<Internal> out;
+    for (const Internal& m : received_) {
+      if (m.type == type) out.push_back(m);
+    }
+    return out;
+  }
+  int Submits(const std::string& n) {
+    int count = 0;
+    for (const Internal& m : Received(MsgType::kSubmit)) count += m.n == n;
+    return count;
+  }
+
+  void Publish(const Internal& m) {
+    core::SendMultipart(pub_, {proto::PubTopic(m.type), proto::EncodeInternal(m)});
+  }
+  void PublishResult(const std::string& job, Kind kind, const std::string& n, JobState state,
+                     std::optional<proto::Result> result) {
+    Internal m;
+    m.type = MsgType::kResult;
+    m.job = job;
+    m.kind = kind;
+    m.n = n;
+    m.state = state;
+    m.result = std::move(result);
+    Publish(m);
+  }
+
+ private:
+  void Loop() {
+    std::vector<zmq::message_t> frames;
+    while (!stop_) {
+      zmq::pollitem_t item{front_.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, std::chrono::milliseconds(20));
+      if (!(item.revents & ZMQ_POLLIN)) continue;
+      if (!core::RecvMultipart(front_, &frames, zmq::recv_flags::dontwait)) continue;
+      if (frames.size() != 2) continue;
+      auto m = proto::DecodeInternal(core::ToString(frames[1]));
+      if (!m.ok()) continue;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        received_.push_back(m.value());
+      }
+      if (silent_) continue;
+      Internal reply;
+      reply.job = m.value().job;
+      switch (m.value().type) {
+        case MsgType::kHeartbeat: reply.type = MsgType::kHeartbeat; break;
+        case MsgType::kSubmit:
+          if (ignore_submits_) continue;
+          if (reject_retry_ms_ > 0) {
+            reply.type = MsgType::kRejected;
+            reply.error = proto::MakeError(ErrorCode::kBusy, "queue full");
+            reply.retry_after_ms = reject_retry_ms_;
+          } else {
+            reply.type = MsgType::kAccepted;
+          }
+          break;
+        case MsgType::kCancel:
+          reply.type = MsgType::kCancelAck;
+          reply.found = true;
+          break;
+        case MsgType::kStats:
+          reply.type = MsgType::kStatsReply;
+          reply.stats = {{"queue_depth", 4}, {"jobs_running", 2}, {"workers", 3}};
+          break;
+        default: continue;
+      }
+      core::SendMultipart(front_, {core::ToString(frames[0]), proto::EncodeInternal(reply)});
+    }
+  }
+
+  zmq::socket_t front_;
+  zmq::socket_t pub_;
+  std::string front_endpoint_;
+  std::string pub_endpoint_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint32_t> reject_retry_ms_{0};
+  std::atomic<bool> silent_{false};
+  std::atomic<bool> ignore_submits_{false};
+  std::mutex mu_;
+  std::vector<Internal> received_;
+};
+
+// A client socket speaking raw frames (DEALER without or with a delimiter, or REQ).
+class TestClient {
+ public:
+  TestClient(zmq::context_t& context, const std::string& endpoint,
+             zmq::socket_type type = zmq::socket_type::dealer, bool delimiter = false)
+      : socket_(context, type), delimiter_(delimiter || type == zmq::socket_type::req) {
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.connect(endpoint);
+  }
+
+  void SendFrames(const std::vector<std::string>& frames) {
+    ASSERT_TRUE(core::SendMultipart(socket_, frames, zmq::send_flags::none));
+  }
+  void SendBody(const std::string& body) {
+    if (delimiter_ && !req()) {
+      SendFrames({"", body});
+    } else {
+      SendFrames({body});
+    }
+  }
+  void Send(const Request& request) { SendBody(proto::EncodeRequest(request)); }
+
+  // The frames of the next message, or nothing after `timeout_ms`.
+  std::optional<std::vector<std::string>> RecvFrames(int timeout_ms = 10000) {
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms));
+    if (!(item.revents & ZMQ_POLLIN)) return std::nullopt;
+    std::vector<zmq::message_t> frames;
+    if (!core::RecvMultipart(socket_, &frames, zmq::recv_flags::dontwait)) return std::nullopt;
+    std::vector<std::string> out;
+    for (const auto& f : frames) out.push_back(core::ToString(f));
+    return out;
+  }
+  // The next reply body, decoded (fails the test on anything else).
+  Reply RecvReply(int timeout_ms = 10000) {
+    auto message = RecvMessage(timeout_ms);
+    if (!message || !std::holds_alternative<Reply>(*message)) {
+      ADD_FAILURE() << "expected a reply";
+      return Reply{};
+    }
+    return std::get<Reply>(*message);
+  }
+  std::optional<proto::ClientMessage> RecvMessage(int timeout_ms = 10000) {
+    auto frames = RecvFrames(timeout_ms);
+    if (!frames) return std::nullopt;
+    const size_t expected = delimiter_ && !req() ? 2 : 1;
+    EXPECT_EQ(frames->size(), expected);
+    if (delimiter_ && !req()) {
+      EXPECT_EQ(frames->front(), "");
+    }
+    auto decoded = proto::DecodeClientMessage(frames->back());
+    EXPECT_TRUE(decoded.ok()) << (decoded.ok() ? "" : decoded.error().message);
+    if (!decoded.ok()) return std::nullopt;
+    return decoded.value();
+  }
+  Reply Call(const Request& request, int timeout_ms = 10000) {
+    Send(request);
+    return RecvReply(timeout_ms);
+  }
+  Reply CallBody(const std::string& body) {
+    SendBody(body);
+    return RecvReply();
+  }
+  void Close() { socket_.close(); }
+
+ private:
+  bool req() const { return socket_.get(zmq::sockopt::type) == ZMQ_REQ; }
+  zmq::socket_t socket_;
+  bool delimiter_;
+};
+
+Request Compute(Op op, const std::string& n, uint32_t wait_ms = 0) {
+  Request r;
+  r.op = op;
+  r.id = int64_t{1};
+  r.numbers = {proto::NumberArg{n, std::nullopt}};
+  r.wait_ms = wait_ms;
+  return r;
+}
+
+Request JobOp(Op op, const std::string& job, uint32_t timeout_ms = 0) {
+  Request r;
+  r.op = op;
+  r.id = std::string("job-op");
+  r.job = job;
+  r.timeout_ms = timeout_ms;
+  return r;
+}
+
+Request Ping() {
+  Request r;
+  r.op = Op::kPing;
+  r.id = int64_t{99};
+  return r;
+}
+
+std::string ErrorCodeOf(const Reply& r) { return r.ok ? "ok" : proto::ErrorCodeName(r.error.code); }
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cache_path_ = ::testing::TempDir() + "zf_gateway_test_" + std::to_string(getpid()) + "_" +
+                  ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db";
+    RemoveCache();
+    broker_ = std::make_unique<FakeBroker>(context_);
+    StartGateway(Config());
+  }
+  void TearDown() override {
+    StopGateway();
+    broker_.reset();
+    RemoveCache();
+  }
+
+  GatewayConfig Config() const {
+    GatewayConfig c;
+    c.listen = "tcp://127.0.0.1:*";
+    c.broker = broker_->front_endpoint();
+    c.results = broker_->pub_endpoint();
+    c.cache_path = cache_path_;
+    c.heartbeat_ms = 200;
+    return c;
+  }
+  void StartGateway(const GatewayConfig& config) {
+    auto created = Gateway::Create(config);
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    gateway_ = std::move(created).value();
+    thread_ = std::thread([g = gateway_.get()] { g->Run(); });
+    endpoint_ = gateway_->listen_endpoint();
+  }
+  void StopGateway() {
+    if (!gateway_) return;
+    gateway_->Stop();
+    thread_.join();
+    gateway_.reset();
+  }
+  void RemoveCache() {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((cache_path_ + suffix).c_str());
+  }
+  std::unique_ptr<TestClient> NewClient(zmq::socket_type type = zmq::socket_type::dealer,
+                                        bool delimiter = false) {
+    return std::make_unique<TestClient>(context_, endpoint_, type, delimiter);
+  }
+
+  // Submits kBig for factoring and returns the job id from the queued answer.
+  std::string QueueBig(TestClient& client, const std::string& n = kBig) {
+    Reply r = client.Call(Compute(Op::kFactor, n));
+    EXPECT_TRUE(r.ok) << r.error.message;
+    if (!r.ok || !r.answer) return "";
+    EXPECT_EQ(r.answer->state, JobState::kQueued);
+    EXPECT_EQ(r.answer->source, proto::Source::kJob);
+    EXPECT_EQ(r.answer->job.rfind("j-", 0), 0u);
+    return r.answer->job;
+  }
+
+  // Publishes a done result for `job` until `get` sees it (the PUB stream is
+  // lossy until the subscription is in place). Returns the last answer.
+  Answer PublishUntilDone(TestClient& client, const std::string& job, const std::string& n) {
+    Answer last;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      broker_->PublishResult(job, Kind::kFactor, n, JobState::kDone, BigResult());
+      Reply r = client.Call(JobOp(Op::kGet, job));
+      EXPECT_TRUE(r.ok) << r.error.message;
+      if (!r.ok || !r.answer) break;
+      last = *r.answer;
+      if (last.state == JobState::kDone) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return last;
+  }
+
+  zmq::context_t context_{1};
+  std::string cache_path_;
+  std::unique_ptr<FakeBroker> broker_;
+  std::unique_ptr<Gateway> gateway_;
+  std::thread thread_;
+  std::string endpoint_;
+};
+
+TEST(BelowPowerOfTwoTest, Bounds) {
+  EXPECT_TRUE(BelowPowerOfTwo("18446744073709551615", 64));
+  EXPECT_FALSE(BelowPowerOfTwo("18446744073709551616", 64));
+  EXPECT_FALSE(BelowPowerOfTwo("100000000000000000000", 64));
+  EXPECT_TRUE(BelowPowerOfTwo("0", 1));
+  EXPECT_FALSE(BelowPowerOfTwo("2", 1));
+  EXPECT_FALSE(BelowPowerOfTwo("0", 0));
+}
+
+TEST_F(GatewayTest, PingAndInlineAnswers) {
+  auto client = NewClient();
+  Reply pong = client->Call(Ping());
+  EXPECT_TRUE(pong.ok);
+  EXPECT_TRUE(pong.pong);
+  EXPECT_EQ(pong.id, proto::RequestId(int64_t{99}));
+
+  Reply r = client->Call(Compute(Op::kFactor, "12"));
+  ASSERT_TRUE(r.ok) << r.error.message;
+  ASSERT_TRUE(r.answer);
+  EXPECT_EQ(r.answer->state, JobState::kDone);
+  EXPECT_EQ(r.answer->source, proto::Source::kInline);
+  ASSERT_TRUE(r.answer->result);
+  EXPECT_EQ(r.answer->result->status, "FF");
+  EXPECT_EQ(r.answer->result->factors,
+            (std::vector<proto::Factor>{{"2", 2, "P"}, {"3", 1, "P"}}));
+
+  mpz_class p;
+  mpz_ui_pow_ui(p.get_mpz_t(), 10, 999);
+  mpz_nextprime(p.get_mpz_t(), p.get_mpz_t());
+  r = client->Call(Compute(Op::kIsPrime, p.get_str()));
+  ASSERT_TRUE(r.ok) << r.error.message;
+  ASSERT_TRUE(r.answer && r.answer->result);
+  EXPECT_EQ(r.answer->source, proto::Source::kInline);
+  EXPECT_TRUE(r.answer->result->status == "P" || r.answer->result->status == "PRP")
+      << r.answer->result->status;
+  EXPECT_TRUE(r.answer->result->factors.empty());
+
+  // Asked again: from the cache, and a cached factor result answers isprime.
+  r = client->Call(Compute(Op::kFactor, "12"));
+  ASSERT_TRUE(r.ok && r.answer);
+  EXPECT_EQ(r.answer->source, proto::Source::kCache);
+  EXPECT_EQ(r.answer->result->ms, 0);
+  r = client->Call(Compute(Op::kIsPrime, "12"));
+  ASSERT_TRUE(r.ok && r.answer && r.answer->result);
+  EXPECT_EQ(r.answer->source, proto::Source::kCache);
+  EXPECT_EQ(r.answer->result->status, "C");
+  EXPECT_TRUE(broker_->Received(MsgType::kSubmit).empty());
+}
+
+TEST_F(GatewayTest, ReqSocketAndDelimitedDealerGetDelimitedReplies) {
+  auto req = NewClient(zmq::socket_type::req);
+  Reply r = req->Call(Compute(Op::kIsPrime, "97"));
+  ASSERT_TRUE(r.ok && r.answer && r.answer->result);
+  EXPECT_EQ(r.answer->result->status, "P");
+  auto dealer = NewClient(zmq::socket_type::dealer, /*delimiter=*/true);
+  r = dealer->Call(Ping());
+  EXPECT_TRUE(r.pong);
+}
+
+TEST_F(GatewayTest, BigNumberBecomesAJob) {
+  auto client = NewClient();
+  Request request = Compute(Op::kFactor, kBig);
+  request.priority = 8;
+  request.max_seconds = 30;
+  Reply r = client->Call(request);
+  ASSERT_TRUE(r.ok) << r.error.message;
+  ASSERT_TRUE(r.answer);
+  EXPECT_EQ(r.answer->state, JobState::kQueued);
+  EXPECT_EQ(r.answer->source, proto::Source::kJob);
+  EXPECT_EQ(r.answer->job.size(), 18u);
+  auto submits = broker_->Received(MsgType::kSubmit);
+  ASSERT_EQ(submits.size(), 1u);
+  EXPECT_EQ(submits[0].job, r.answer->job);
+  EXPECT_EQ(submits[0].kind, Kind::kFactor);
+  EXPECT_EQ(submits[0].n, kBig);
+  EXPECT_EQ(submits[0].priority, 8);
+  EXPECT_EQ(submits[0].max_seconds, 30.0);
+
+  // A long isprime is a job too.
+  std::string long_number = "1" + std::string(3000, '0') + "1";
+  r = client->Call(Compute(Op::kIsPrime, long_number));
+  ASSERT_TRUE(r.ok && r.answer);
+  EXPECT_EQ(r.answer->state, JobState::kQueued);
+  EXPECT_EQ(broker_->Submits(long_number), 1);
+}
+
+TEST_F(GatewayTest, ResultAnswersGetAndHeldWaitThenTheCache) {
+  auto a = NewClient();
+  auto b = NewClient();
+  const std::string job = QueueBig(*a);
+  ASSERT_FALSE(job.empty());
+  b->Send(JobOp(Op::kWait, job, 60000));
+  // The wait is held: nothing arrives while the job is open.
+  EXPECT_FALSE(b->RecvFrames(300));
+
+  Answer done = PublishUntilDone(*a, job, kBig);
+  EXPECT_EQ(done.state, JobState::kDone);
+  ASSERT_TRUE(done.result);
+  EXPECT_EQ(*done.result, BigResult());
+
+  Reply waited = b->RecvReply();
+  ASSERT_TRUE(waited.ok) << waited.error.message;
+  EXPECT_EQ(waited.id, proto::RequestId(std::string("job-op")));
+  ASSERT_TRUE(waited.answer);
+  EXPECT_EQ(waited.answer->state, JobState::kDone);
+  EXPECT_EQ(waited.answer->job, job);
+  EXPECT_EQ(*waited.answer->result, BigResult());
+
+  Reply again = a->Call(Compute(Op::kFactor, kBig));
+  ASSERT_TRUE(again.ok && again.answer);
+  EXPECT_EQ(again.answer->source, proto::Source::kCache);
+  EXPECT_EQ(again.answer->result->factors, BigResult().factors);
+  EXPECT_EQ(broker_->Submits(kBig), 1);
+  // A finished job answers wait at once.
+  Reply late = a->Call(JobOp(Op::kWait, job, 60000));
+  ASSERT_TRUE(late.ok && late.answer);
+  EXPECT_EQ(late.answer->state, JobState::kDone);
+}
+
+TEST_F(GatewayTest, TwoClientsShareOneJob) {
+  auto a = NewClient();
+  auto b = NewClient();
+  a->Send(Compute(Op::kFactor, kBig, 60000));
+  // Wait until the gateway has submitted a's job before b asks.
+  for (int i = 0; i < 200 && broker_->Submits(kBig) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  b->Send(Compute(Op::kFactor, kBig, 60000));
+  EXPECT_FALSE(a->RecvFrames(300));
+  auto c = NewClient();
+  Reply queued = c->Call(Compute(Op::kFactor, kBig));
+  ASSERT_TRUE(queued.ok && queued.answer);
+  const std::string job = queued.answer->job;
+  EXPECT_EQ(broker_->Submits(kBig), 1);
+
+  Answer done = PublishUntilDone(*c, job, kBig);
+  EXPECT_EQ(done.state, JobState::kDone);
+  for (TestClient* client : {a.get(), b.get()}) {
+    Reply r = client->RecvReply();
+    ASSERT_TRUE(r.ok && r.answer);
+    EXPECT_EQ(r.answer->job, job);
+    EXPECT_EQ(r.answer->state, JobState::kDone);
+    EXPECT_EQ(r.answer->source, proto::Source::kJob);
+  }
+  EXPECT_EQ(broker_->Submits(kBig), 1);
+}
+
+TEST_F(GatewayTest, BatchWithABadElement) {
+  auto client = NewClient();
+  Request r;
+  r.op = Op::kFactor;
+  r.batch = true;
+  for (const char* n : {"12", "-5", "abc", kBig, "97"}) r.numbers.push_back({n, std::nullopt});
+  // EncodeRequest writes strings as given; the gateway validates each.
+  Reply reply = client->Call(r);
+  ASSERT_TRUE(reply.ok) << reply.error.message;
+  ASSERT_TRUE(reply.answers);
+  const auto& items = *reply.answers;
+  ASSERT_EQ(items.size(), 5u);
+  EXPECT_TRUE(items[0].ok);
+  EXPECT_EQ(items[0].answer.result->status, "FF");
+  EXPECT_FALSE(items[1].ok);
+  EXPECT_EQ(items[1].error.code, ErrorCode::kNegative);
+  EXPECT_EQ(items[1].index, 1u);
+  EXPECT_FALSE(items[2].ok);
+  EXPECT_EQ(items[2].error.code, ErrorCode::kBadNumber);
+  EXPECT_EQ(items[2].index, 2u);
+  EXPECT_TRUE(items[3].ok);
+  EXPECT_EQ(items[3].answer.state, JobState::kQueued);
+  EXPECT_FALSE(items[3].answer.job.empty());
+  EXPECT_TRUE(items[4].ok);
+  EXPECT_EQ(items[4].answer.result->status, "P");
+}
+
+TEST_F(GatewayTest, InlineBudgetQueuesTheRest) {
+  StopGateway();
+  GatewayConfig config = Config();
+  config.inline_budget_ms = 0;  // only the first small number is computed inline
+  StartGateway(config);
+  auto client = NewClient();
+  Request r;
+  r.op = Op::kIsPrime;
+  r.batch = true;
+  for (const char* n : {"1000003", "1000033", "1000037"}) r.numbers.push_back({n, std::nullopt});
+  Reply reply = client->Call(r);
+  ASSERT_TRUE(reply.ok && reply.answers);
+  ASSERT_EQ(reply.answers->size(), 3u);
+  EXPECT_EQ((*reply.answers)[0].answer.source, proto::Source::kInline);
+  EXPECT_EQ((*reply.answers)[1].answer.source, proto::Source::kJob);
+  EXPECT_EQ((*reply.answers)[2].answer.source, proto::Source::kJob);
+  EXPECT_EQ(broker_->Received(MsgType::kSubmit).size(), 2u);
+}
+
+// Encodes a msgpack map {key: value...} with string values.
+std::string PackMap(const std::vector<std::pair<std::string, std::string>>& kv) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk(&buffer);
+  pk.pack_map(static_cast<uint32_t>(kv.size()));
+  for (const auto& [k, v] : kv) {
+    pk.pack(k);
+    pk.pack(v);
+  }
+  return std::string(buffer.data(), buffer.size());
+}
+
+TEST_F(GatewayTest, MalformedInputsGetTheRightErrors) {
+  auto client = NewClient();
+  auto expect_error = [&](const std::string& what, const std::string& body, ErrorCode code) {
+    Reply r = client->CallBody(body);
+    EXPECT_FALSE(r.ok) << what;
+    EXPECT_EQ(ErrorCodeOf(r), proto::ErrorCodeName(code)) << what << ": " << r.error.message;
+    Reply pong = client->Call(Ping());
+    EXPECT_TRUE(pong.pong) << "no answer to ping after " << what;
+  };
+  expect_error("garbage bytes", "\xc1\xc1\xc1", ErrorCode::kMalformed);
+  std::string full = PackMap({{"op", "factor"}, {"n", "12"}});
+  expect_error("truncated msgpack", full.substr(0, full.size() - 2), ErrorCode::kMalformed);
+  {
+    msgpack::sbuffer b;
+    msgpack::packer<msgpack::sbuffer> pk(&b);
+    pk.pack_array(2);
+    pk.pack(std::string("op"));
+    pk.pack(std::string("ping"));
+    expect_error("not a map", std::string(b.data(), b.size()), ErrorCode::kMalformed);
+  }
+  expect_error("trailing bytes", PackMap({{"op", "ping"}}) + "x", ErrorCode::kMalformed);
+  expect_error("unknown op", PackMap({{"op", "launch"}}), ErrorCode::kBadRequest);
+  expect_error("missing op", PackMap({{"n", "12"}}), ErrorCode::kBadRequest);
+  expect_error("unknown field", PackMap({{"op", "factor"}, {"n", "12"}, {"colour", "red"}}),
+               ErrorCode::kUnknownField);
+  expect_error("negative", PackMap({{"op", "factor"}, {"n", "-12"}}), ErrorCode::kNegative);
+  expect_error("leading zeros", PackMap({{"op", "factor"}, {"n", "012"}}), ErrorCode::kBadNumber);
+  expect_error("non-ASCII digits", PackMap({{"op", "factor"}, {"n", "\xd9\xa1\xd9\xa2"}}),
+               ErrorCode::kBadNumber);
+  expect_error("empty n", PackMap({{"op", "isprime"}, {"n", ""}}), ErrorCode::kBadNumber);
+  expect_error("too many digits", PackMap({{"op", "factor"}, {"n", "1" + std::string(10000, '0')}}),
+               ErrorCode::kTooLarge);
+  expect_error("unknown job", PackMap({{"op", "get"}, {"job", "j-0000000000000000"}}),
+               ErrorCode::kUnknownJob);
+  expect_error("unknown job (cancel)", PackMap({{"op", "cancel"}, {"job", "nope"}}),
+               ErrorCode::kUnknownJob);
+
+  // The id is echoed even when decoding failed.
+  {
+    msgpack::sbuffer b;
+    msgpack::packer<msgpack::sbuffer> pk(&b);
+    pk.pack_map(4);
+    pk.pack(std::string("op"));
+    pk.pack(std::string("factor"));
+    pk.pack(std::string("n"));
+    pk.pack(std::string("12"));
+    pk.pack(std::string("id"));
+    pk.pack(7);
+    pk.pack(std::string("colour"));
+    pk.pack(std::string("red"));
+    Reply r = client->CallBody(std::string(b.data(), b.size()));
+    EXPECT_EQ(ErrorCodeOf(r), "unknown_field");
+    EXPECT_EQ(r.id, proto::RequestId(int64_t{7}));
+  }
+  {
+    msgpack::sbuffer b;
+    msgpack::packer<msgpack::sbuffer> pk(&b);
+    pk.pack_map(2);
+    pk.pack(std::string("op"));
+    pk.pack(std::string("ping"));
+    pk.pack(std::string("v"));
+    pk.pack(2);
+    expect_error("version 2", std::string(b.data(), b.size()), ErrorCode::kUnsupportedVersion);
+  }
+
+  // Frame layouts that do not fit: three frames without a delimiter, and an
+  // empty-only message.
+  client->SendFrames({"a", "b", "c"});
+  Reply r = client->RecvReply();
+  EXPECT_EQ(ErrorCodeOf(r), "malformed");
+  client->SendFrames({"", "", "x"});
+  auto frames = client->RecvFrames();
+  ASSERT_TRUE(frames);
+  ASSERT_EQ(frames->size(), 2u);  // replied with the delimiter it sent
+  auto decoded = proto::DecodeClientMessage(frames->back());
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(ErrorCodeOf(std::get<Reply>(decoded.value())), "malformed");
+  EXPECT_TRUE(client->Call(Ping()).pong);
+  EXPECT_TRUE(client->Call(Compute(Op::kFactor, "91")).ok);
+}
+
+TEST_F(GatewayTest, BusyBrokerGivesBusyWithRetryAfter) {
+  broker_->set_reject_busy(1500);
+  auto client = NewClient();
+  Reply r = client->Call(Compute(Op::kFactor, kBig));
+  EXPECT_EQ(ErrorCodeOf(r), "busy");
+  EXPECT_EQ(r.retry_after_ms, 1500u);
+  EXPECT_EQ(r.id, proto::RequestId(int64_t{1}));
+  // The rejected job is forgotten: the next try submits again.
+  broker_->set_reject_busy(0);
+  Reply again = client->Call(Compute(Op::kFactor, kBig));
+  ASSERT_TRUE(again.ok) << again.error.message;
+  EXPECT_EQ(broker_->Submits(kBig), 2);
+}
+
+TEST_F(GatewayTest, SilentBrokerGivesUnavailable) {
+  broker_->set_silent(true);
+  auto client = NewClient();
+  // Within the start-up grace period the submit is sent and times out;
+  // afterwards the broker is known down and the answer comes at once.
+  Reply r = client->Call(Compute(Op::kFactor, kBig));
+  EXPECT_EQ(ErrorCodeOf(r), "unavailable");
+  r = client->Call(Compute(Op::kFactor, kBig2));
+  EXPECT_EQ(ErrorCodeOf(r), "unavailable");
+  // Inline work does not need the broker.
+  r = client->Call(Compute(Op::kFactor, "12"));
+  EXPECT_TRUE(r.ok);
+  Request stats;
+  stats.op = Op::kStats;
+  r = client->Call(stats);
+  ASSERT_TRUE(r.ok && r.stats);
+  EXPECT_EQ(r.stats->at("broker_up"), 0);
+}
+
+TEST_F(GatewayTest, WaitTimesOutWithTheCurrentState) {
+  auto client = NewClient();
+  const std::string job = QueueBig(*client);
+  Reply r = client->Call(JobOp(Op::kWait, job, 50));
+  ASSERT_TRUE(r.ok && r.answer);
+  EXPECT_EQ(r.answer->state, JobState::kQueued);
+  // A state message moves it to running.
+  Internal running;
+  running.type = MsgType::kState;
+  running.job = job;
+  running.kind = Kind::kFactor;
+  running.n = kBig;
+  running.state = JobState::kRunning;
+  for (int i = 0; i < 100; ++i) {
+    broker_->Publish(running);
+    r = client->Call(JobOp(Op::kGet, job));
+    if (r.answer && r.answer->state == JobState::kRunning) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(r.answer);
+  EXPECT_EQ(r.answer->state, JobState::kRunning);
+}
+
+TEST_F(GatewayTest, CancelAndNotify) {
+  auto a = NewClient();
+  auto b = NewClient();
+  Request request = Compute(Op::kFactor, kBig);
+  request.notify = true;
+  request.id = std::string("watch");
+  Reply queued = b->Call(request);
+  ASSERT_TRUE(queued.ok && queued.answer);
+  const std::string job = queued.answer->job;
+  Reply cancelled = a->Call(JobOp(Op::kCancel, job));
+  ASSERT_TRUE(cancelled.ok) << cancelled.error.message;
+  EXPECT_EQ(cancelled.answer->state, JobState::kCancelled);
+  EXPECT_EQ(broker_->Received(MsgType::kCancel).size(), 1u);
+  auto event = b->RecvMessage();
+  ASSERT_TRUE(event);
+  ASSERT_TRUE(std::holds_alternative<proto::Event>(*event));
+  const auto& e = std::get<proto::Event>(*event);
+  EXPECT_EQ(e.id, proto::RequestId(std::string("watch")));
+  EXPECT_EQ(e.answer.job, job);
+  EXPECT_EQ(e.answer.state, JobState::kCancelled);
+  Reply get = a->Call(JobOp(Op::kGet, job));
+  ASSERT_TRUE(get.ok && get.answer);
+  EXPECT_EQ(get.answer->state, JobState::kCancelled);
+}
+
+TEST_F(GatewayTest, NotifyOnDone) {
+  auto client = NewClient();
+  Request request = Compute(Op::kFactor, kBig);
+  request.notify = true;
+  Reply queued = client->Call(request);
+  ASSERT_TRUE(queued.ok && queued.answer);
+  auto watcher = NewClient();
+  Answer done = PublishUntilDone(*watcher, queued.answer->job, kBig);
+  EXPECT_EQ(done.state, JobState::kDone);
+  auto event = client->RecvMessage();
+  ASSERT_TRUE(event && std::holds_alternative<proto::Event>(*event));
+  EXPECT_EQ(std::get<proto::Event>(*event).answer.result, BigResult());
+}
+
+TEST_F(GatewayTest, VanishedClientIsForgotten) {
+  auto gone = NewClient();
+  auto other = NewClient();
+  const std::string job = QueueBig(*other);
+  gone->Send(JobOp(Op::kWait, job, 60000));
+  Request notify = Compute(Op::kFactor, kBig);
+  notify.notify = true;
+  gone->Send(notify);
+  ASSERT_TRUE(gone->RecvFrames());  // the queued reply; the wait stays held
+  gone->Close();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  Answer done = PublishUntilDone(*other, job, kBig);
+  EXPECT_EQ(done.state, JobState::kDone);
+  EXPECT_TRUE(other->Call(Ping()).pong);
+}
+
+TEST_F(GatewayTest, StatsMergeGatewayAndBroker) {
+  StopGateway();
+  GatewayConfig config = Config();
+  config.metrics = "127.0.0.1:0";
+  StartGateway(config);
+  auto client = NewClient();
+  ASSERT_TRUE(client->Call(Compute(Op::kFactor, "12")).ok);
+  QueueBig(*client);
+  Request stats;
+  stats.op = Op::kStats;
+  Reply r = client->Call(stats);
+  ASSERT_TRUE(r.ok && r.stats);
+  const proto::Stats& s = *r.stats;
+  EXPECT_EQ(s.at("workers"), 3);
+  EXPECT_EQ(s.at("queue_depth"), 4);
+  EXPECT_EQ(s.at("jobs_running"), 2);
+  EXPECT_EQ(s.at("jobs_submitted"), 1);
+  EXPECT_EQ(s.at("inline_answers"), 1);
+  EXPECT_EQ(s.at("cache_entries"), 1);
+  EXPECT_EQ(s.at("cache_misses"), 2);
+  EXPECT_GE(s.at("uptime_s"), 0);
+  EXPECT_EQ(s.at("open_jobs"), 1);
+  EXPECT_FALSE(gateway_->metrics_address().empty());
+}
+
+TEST_F(GatewayTest, RestartServesTheCacheAndJobRecords) {
+  std::string job;
+  {
+    auto client = NewClient();
+    job = QueueBig(*client);
+    ASSERT_EQ(PublishUntilDone(*client, job, kBig).state, JobState::kDone);
+    // An open job that survives the restart.
+    ASSERT_FALSE(QueueBig(*client, kBig2).empty());
+  }
+  StopGateway();
+  StartGateway(Config());
+  auto client = NewClient();
+  Reply r = client->Call(Compute(Op::kFactor, kBig));
+  ASSERT_TRUE(r.ok && r.answer);
+  EXPECT_EQ(r.answer->source, proto::Source::kCache);
+  EXPECT_EQ(r.answer->result->factors, BigResult().factors);
+  r = client->Call(JobOp(Op::kGet, job));
+  ASSERT_TRUE(r.ok && r.answer);
+  EXPECT_EQ(r.answer->state, JobState::kDone);
+  EXPECT_EQ(*r.answer->result, BigResult());
+  EXPECT_EQ(broker_->Submits(kBig), 1);
+
+  // The open job is submitted again under the same id when asked for again.
+  const std::string open_job = broker_->Received(MsgType::kSubmit).back().job;
+  r = client->Call(Compute(Op::kFactor, kBig2));
+  ASSERT_TRUE(r.ok && r.answer) << r.error.message;
+  EXPECT_EQ(r.answer->job, open_job);
+  EXPECT_EQ(broker_->Submits(kBig2), 2);
+  auto submits = broker_->Received(MsgType::kSubmit);
+  EXPECT_EQ(submits.back().job, open_job);
+}
+
+}  // namespace
+}  // namespace zfactor::gateway
