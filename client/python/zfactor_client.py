@@ -103,6 +103,18 @@ class Client:
                 raise ZfactorError(err.get("code", "?"), err.get("message", ""), msg.get("retry_after_ms"))
             return msg
 
+    def next_event(self, timeout_ms):
+        """Returns the oldest EVENT received (waiting up to timeout_ms), or None."""
+        deadline = time.monotonic() + timeout_ms / 1000.0
+        while not self.events:
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            if left_ms <= 0 or not self._socket.poll(left_ms, zmq.POLLIN):
+                return None
+            msg = msgpack.unpackb(self._socket.recv(), raw=False)
+            if isinstance(msg, dict) and "event" in msg:
+                self.events.append(msg)
+        return self.events.pop(0)
+
     # -- operations (section 2.1) --------------------------------------------
 
     def ping(self):

@@ -368,6 +368,12 @@ TEST_F(StackTest, PythonClientAgainstTheStack) {
                                 &out);
   EXPECT_EQ(status, 0) << out;
   EXPECT_EQ(WithoutPrpMarks(out), std::string("12: 2 2 3\n") + k2_128_1_Line + "\n1:\n");
+
+  // Every operation and error code of PROTOCOL.md section 2, from Python.
+  EXPECT_EQ(RunCommand("/usr/bin/python3 " + SourceDir() + "/tests/e2e/python_client_e2e.py " + endpoint_ + " 2>&1",
+                       &out),
+            0)
+      << out;
 }
 
 }  // namespace
