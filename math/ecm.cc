@@ -42,4 +42,16 @@ std::optional<mpz_class> EcmCurve(const mpz_class& n, double b1, uint64_t sigma,
   return f;
 }
 
+std::optional<mpz_class> EcmCurves(const mpz_class& n, double b1, int curves, uint64_t* next_sigma,
+                                   const Job& job, int* curves_run) {
+  *curves_run = 0;
+  for (int i = 0; i < curves && !job.Stopped(); ++i) {
+    auto d = EcmCurve(n, b1, (*next_sigma)++, job);
+    ++*curves_run;
+    job.Progress("ecm", static_cast<double>(i + 1) / curves);
+    if (d) return d;
+  }
+  return std::nullopt;
+}
+
 }  // namespace zfactor::math

@@ -20,6 +20,13 @@ namespace zfactor::math {
 // REQUIRES: n odd composite > 1.
 std::optional<mpz_class> EcmCurve(const mpz_class& n, double b1, uint64_t sigma, const Job& job);
 
+// Runs up to `curves` curves at b1 with sigmas *next_sigma, *next_sigma + 1,
+// ... (advancing *next_sigma), reporting progress as stage "ecm". Stops at
+// the first factor found or when job.Stopped(); *curves_run says how many
+// curves ran (the interrupted one included).
+std::optional<mpz_class> EcmCurves(const mpz_class& n, double b1, int curves, uint64_t* next_sigma,
+                                   const Job& job, int* curves_run);
+
 // The B1 levels the ladder climbs: `curves` curves at `b1` find a factor of
 // `digits` digits with probability about 1 - 1/e (GMP-ECM's table).
 struct EcmLevel {

@@ -68,7 +68,7 @@ constexpr double kSiqsPretestRatio = 0.31;
 
 class Ladder {
  public:
-  explicit Ladder(Job* job) : job_(job) {}
+  explicit Ladder(Job* job) : job_(job), next_sigma_(uint64_t{job->budget().seed} * 1000003u) {}
 
   // One rung after another until a non-trivial factor of w.c appears.
   // REQUIRES: w.c odd composite, not a perfect power, no prime factor < kTrialLimit.
@@ -140,16 +140,12 @@ class Ladder {
     const int curves =
         std::max(1, static_cast<int>(std::lround(level.curves * job_->budget().ecm_curve_fraction)));
     const std::string key = "ECM B1=" + B1Name(level.b1);
-    for (int i = 0; i < curves; ++i) {
-      if (job_->Stopped()) return std::nullopt;
-      const uint64_t sigma = uint64_t{job_->budget().seed} * 1000003u + curves_run_++;
-      auto d = EcmCurve(c, level.b1, sigma, *job_);
-      const int done = i + 1;
-      job_->Set(key, key + " x " + std::to_string(done) + (done == 1 ? " curve" : " curves"));
-      job_->Progress("ecm", static_cast<double>(done) / curves);
-      if (d) return d;
-    }
-    return std::nullopt;
+    int run = 0;
+    auto d = EcmCurves(c, level.b1, curves, &next_sigma_, *job_, &run);
+    curves_run_[key] += run;
+    const int total = curves_run_[key];
+    if (total > 0) job_->Set(key, key + " x " + std::to_string(total) + (total == 1 ? " curve" : " curves"));
+    return d;
   }
 
   std::optional<mpz_class> RunSiqs(const mpz_class& c) {
@@ -169,7 +165,8 @@ class Ladder {
   }
 
   Job* job_;
-  uint64_t curves_run_ = 0;
+  uint64_t next_sigma_;                    // curve choice: seed-derived, one per curve
+  std::map<std::string, int> curves_run_;  // per B1 level, across all cofactors
 };
 
 struct Found {

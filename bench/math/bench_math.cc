@@ -1,0 +1,225 @@
+// bench_math: prints the math engine's benchmark tables (docs/PERFORMANCE.md).
+//
+//   bench_math [--quick] [--seeds N] [--rows P15xP70,P20xP70,...] [--numbers FILE]
+//              [--no-ecm-binary]
+//
+// Rows: a 1000-digit prime through our BPSW, GMP's mpz_probab_prime_p(n, 24)
+// and PARI's ispseudoprime (gp, same prime); then each ECM number of
+// numbers/ecm.txt split by our ECM ladder (math/ecm.h levels, no SIQS) and by
+// the `ecm` binary climbing the same B1 ladder, median over seeds.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <time.h>
+#include <vector>
+
+#include "math/ecm.h"
+#include "math/factor.h"
+#include "math/job.h"
+#include "math/primality.h"
+
+namespace zfactor::math {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+std::optional<std::string> Run(const std::string& cmd) {
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return std::nullopt;
+  std::string out;
+  char buf[4096];
+  size_t got;
+  while ((got = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, got);
+  if (pclose(pipe) == -1) return std::nullopt;
+  return out;
+}
+
+double ThreadCpuMs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return 1e3 * static_cast<double>(ts.tv_sec) + 1e-6 * static_cast<double>(ts.tv_nsec);
+}
+
+// CPU time per call in ms (less disturbed than wall time on a shared
+// machine), median of `reps` timed calls.
+template <typename F>
+double MedianCpuMs(int reps, F&& f) {
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) {
+    const double t0 = ThreadCpuMs();
+    f();
+    t.push_back(ThreadCpuMs() - t0);
+  }
+  return Median(t);
+}
+
+void BpswRow(bool quick) {
+  mpz_class n;
+  mpz_ui_pow_ui(n.get_mpz_t(), 10, 999);
+  mpz_nextprime(n.get_mpz_t(), n.get_mpz_t());  // nextprime(10^999), as in gp below
+  const int reps = quick ? 5 : 21;
+  int sink = 0;
+  const double ours = MedianCpuMs(reps, [&] { sink += IsBpswProbablePrime(n); });
+  const double gmp = MedianCpuMs(reps, [&] {
+    sink += mpz_probab_prime_p(n.get_mpz_t(), 24);
+    asm volatile("" : : "r"(sink) : "memory");  // GMP declares it pure: keep every call
+  });
+  if (sink != 2 * reps) std::printf("!! a test said composite\n");
+  std::string pari = "n/a (gp missing)";
+  // gp's gettime() is CPU time too; mean over the same number of calls.
+  const std::string script = "n=nextprime(10^999);gettime();for(i=1," + std::to_string(reps) +
+                             ",ispseudoprime(n));print(gettime()/" + std::to_string(reps) + ".)";
+  if (auto out = Run("echo '" + script + "' | " ZF_GP_PATH " -q 2>/dev/null")) {
+    if (!out->empty()) pari = std::to_string(std::atof(out->c_str())).substr(0, 5) + " ms (mean)";
+  }
+  std::printf("| 1000-digit prime nextprime(10^999), BPSW, CPU ms per test | %.1f ms | GMP"
+              " mpz_probab_prime_p(n,24) %.1f ms; PARI ispseudoprime %s | <= 25 ms |\n",
+              ours, gmp, pari.c_str());
+}
+
+struct EcmNumber {
+  std::string name;
+  int digits = 0;
+  mpz_class n, p;
+};
+
+std::vector<EcmNumber> ReadNumbers(const std::string& path) {
+  std::vector<EcmNumber> rows;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream ss(line);
+    EcmNumber r;
+    std::string n, p;
+    if (ss >> r.name >> r.digits >> n >> p) {
+      r.n = mpz_class(n);
+      r.p = mpz_class(p);
+      rows.push_back(r);
+    }
+  }
+  return rows;
+}
+
+// Our ladder: the engine's ECM levels in order, until a factor appears.
+double OurEcmSeconds(const mpz_class& n, unsigned seed, std::string* where) {
+  Budget budget;
+  Hooks hooks;
+  Job job(budget, hooks);
+  uint64_t sigma = uint64_t{seed} * 1000003u;
+  int total = 0;
+  auto t0 = Clock::now();
+  for (const EcmLevel& level : kEcmLevels) {
+    int run = 0;
+    auto d = EcmCurves(n, level.b1, level.curves, &sigma, job, &run);
+    total += run;
+    if (d) {
+      *where = std::to_string(static_cast<long>(level.b1)) + "/" + std::to_string(total);
+      return Seconds(t0);
+    }
+  }
+  *where = "none";
+  return Seconds(t0);
+}
+
+// The `ecm` binary on the same ladder: one process per level, -one stops at
+// the first factor. Its curves are random (no seed option).
+double EcmBinarySeconds(const mpz_class& n, const mpz_class& p, std::string* where) {
+  int total = 0;
+  auto t0 = Clock::now();
+  for (const EcmLevel& level : kEcmLevels) {
+    const std::string cmd = "echo " + n.get_str() + " | " ZF_ECM_PATH " -q -one -c " +
+                            std::to_string(level.curves) + " " + std::to_string(static_cast<long>(level.b1));
+    auto out = Run(cmd + " 2>/dev/null");
+    if (!out) break;
+    total += level.curves;
+    if (out->find(p.get_str()) != std::string::npos) {
+      *where = std::to_string(static_cast<long>(level.b1)) + "/<=" + std::to_string(total);
+      return Seconds(t0);
+    }
+  }
+  *where = "none";
+  return Seconds(t0);
+}
+
+void EcmRows(const std::vector<EcmNumber>& numbers, int seeds, bool with_binary) {
+  std::printf("\n| number | digits | ours (libecm in-process): median s | ecm binary: median s | per-seed ours "
+              "(s, B1/curves) |\n|---|---|---|---|---|\n");
+  for (const auto& row : numbers) {
+    std::vector<double> ours, theirs;
+    std::string detail;
+    for (int s = 1; s <= seeds; ++s) {
+      std::string where;
+      const double t = OurEcmSeconds(row.n, static_cast<unsigned>(s), &where);
+      ours.push_back(t);
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%s%.1f (%s)", detail.empty() ? "" : ", ", t, where.c_str());
+      detail += buf;
+      if (with_binary) {
+        std::string w2;
+        theirs.push_back(EcmBinarySeconds(row.n, row.p, &w2));
+      }
+    }
+    std::string ref = "not run";
+    if (with_binary) ref = std::to_string(Median(theirs)).substr(0, 6);
+    std::printf("| %s | %d | %.2f | %s | %s |\n", row.name.c_str(), row.digits, Median(ours), ref.c_str(),
+                detail.c_str());
+    std::fflush(stdout);
+  }
+}
+
+}  // namespace
+}  // namespace zfactor::math
+
+int main(int argc, char** argv) {
+  using namespace zfactor::math;
+  bool quick = false, with_binary = true;
+  int seeds = 7;
+  std::string numbers_path = std::string(ZF_NUMBERS_DIR) + "/ecm.txt";
+  std::string rows;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--quick") {
+      quick = true;
+    } else if (a == "--no-ecm-binary") {
+      with_binary = false;
+    } else if (a == "--seeds" && i + 1 < argc) {
+      seeds = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "--rows" && i + 1 < argc) {
+      rows = argv[++i];
+    } else if (a == "--numbers" && i + 1 < argc) {
+      numbers_path = argv[++i];
+    } else {
+      std::fprintf(stderr,
+                   "usage: bench_math [--quick] [--seeds N] [--rows A,B] [--numbers FILE] [--no-ecm-binary]\n");
+      return 2;
+    }
+  }
+  if (quick && rows.empty()) rows = "P15xP70,P20xP70";
+  std::printf("| work | ours | reference | target |\n|---|---|---|---|\n");
+  BpswRow(quick);
+  std::vector<EcmNumber> selected;
+  for (const auto& r : ReadNumbers(numbers_path)) {
+    if (rows.empty() || ("," + rows + ",").find("," + r.name + ",") != std::string::npos) selected.push_back(r);
+  }
+  if (selected.empty()) {
+    std::fprintf(stderr, "no ECM numbers selected from %s\n", numbers_path.c_str());
+    return 1;
+  }
+  EcmRows(selected, seeds, with_binary);
+  return 0;
+}
