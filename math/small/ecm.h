@@ -86,6 +86,17 @@ void Ladder(const Arith& m, const Point<W>& p, uint64_t k, W a24, Point<W>* kp, 
   *k1p = r1;
 }
 
+// Exchanges *a and *b when bit == 1 (bit is 0 or 1), without branching.
+template <typename W>
+inline void ConditionalSwap(W bit, Point<W>* a, Point<W>* b) {
+  const W mask = 0 - bit;
+  const W tx = (a->x ^ b->x) & mask, tz = (a->z ^ b->z) & mask;
+  a->x ^= tx;
+  b->x ^= tx;
+  a->z ^= tz;
+  b->z ^= tz;
+}
+
 template <typename W>
 W Nontrivial(W g, W n) {
   return (g > 1 && g < n) ? g : 0;
@@ -125,16 +136,19 @@ typename Arith::Word EcmCurve(const Arith& m, uint64_t sigma, const EcmLevel& le
 
   // Stage 1: ladder over the bits of the multiplier, base point (x0 : 1).
   const Point<W> p{x0, m.One()};
+  // Branch-free: the multiplier's bits are random, so a branch per bit would
+  // be mispredicted half the time. Swap (r0, r1) when the bit changes, then
+  // always step (r0, r1) -> (2 r0, r0 + r1).
   Point<W> r0 = p, r1 = ei::Dbl(m, p, a24);
+  W swapped = 0;
   for (int i = level.multiplier_bits - 2; i >= 0; --i) {
-    if ((level.multiplier[i >> 6] >> (i & 63)) & 1) {
-      r0 = ei::AddNormalized(m, r1, r0, x0);
-      r1 = ei::Dbl(m, r1, a24);
-    } else {
-      r1 = ei::AddNormalized(m, r1, r0, x0);
-      r0 = ei::Dbl(m, r0, a24);
-    }
+    const W bit = static_cast<W>((level.multiplier[i >> 6] >> (i & 63)) & 1);
+    ei::ConditionalSwap(bit ^ swapped, &r0, &r1);
+    swapped = bit;
+    r1 = ei::AddNormalized(m, r1, r0, x0);
+    r0 = ei::Dbl(m, r0, a24);
   }
+  ei::ConditionalSwap(swapped, &r0, &r1);
   const Point<W> q = r0;
   const W g1 = Gcd<W>(q.z, n);
   if (g1 != 1) return ei::Nontrivial(g1, n);

@@ -30,6 +30,14 @@ constexpr Params kParams[] = {
     {120, 380, 16384, 70, 23}, {128, 450, 16384, 70, 24},
 };
 
+constexpr bool WidthsFitReciprocals() {
+  for (const Params& p : kParams) {
+    if (2 * p.half_width > (1u << 17)) return false;
+  }
+  return true;
+}
+static_assert(WidthsFitReciprocals(), "FbPrime::recip needs sieve offsets below 2^17");
+
 // First fb primes below this are not sieved (their log is in the fudge).
 constexpr uint32_t kSieveMinPrime = 30;
 // A's primes sit this many bits below the largest factor-base prime.
