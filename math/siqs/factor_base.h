@@ -25,7 +25,7 @@ struct FactorBase {
   std::vector<uint8_t> logp;      // round(log2 p)
   uint32_t first_sorted = 0;      // entries from here on are ascending, QR, coprime to k
   uint32_t first_sieved = 0;      // first entry the sieve touches (small-prime variation)
-  uint32_t first_bucket = 0;      // first entry with p >= kBlockSize (bucket sieved)
+  uint32_t first_bucket = 0;      // first entry with p >= kBucketMinPrime (bucket sieved)
 
   uint32_t size() const { return static_cast<uint32_t>(prime.size()); }
   uint32_t largest() const { return prime.back(); }

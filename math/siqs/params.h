@@ -10,6 +10,12 @@ namespace zfactor::math::siqs {
 // Sieve block: one L1 data cache worth of byte counters.
 inline constexpr uint32_t kBlockBits = 15;
 inline constexpr uint32_t kBlockSize = 1u << kBlockBits;
+// Primes from here up are bucket sieved (at most one hit per root per block).
+inline constexpr uint32_t kBucketMinPrime = 1u << 13;
+// Primes from here to kBucketMinPrime hit a block a few times per root; they
+// are sieved with a fixed-trip, branch-free loop (a data-dependent loop exit
+// would cost a branch miss per prime per block).
+inline constexpr uint32_t kFewHitsMinPrime = 1u << 12;
 // Bucket entries pack a factor-base index above the block offset.
 inline constexpr uint32_t kMaxFactorBase = 1u << (32 - kBlockBits);
 

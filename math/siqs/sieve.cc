@@ -9,34 +9,56 @@ BlockSieve::BlockSieve(const FactorBase& fb, uint32_t blocks_per_side)
     : fb_(fb),
       num_blocks_(2 * blocks_per_side),
       interval_(2 * blocks_per_side * kBlockSize),
-      cap_(2 * static_cast<size_t>(fb.size() - fb.first_bucket) + 8),
+      cap_(8),
       block_(kBlockSize + 8),
-      store_(cap_ * num_blocks_),
-      count_(num_blocks_),
-      next_(2 * static_cast<size_t>(fb.first_bucket)) {}
+      count_(num_blocks_ + 1),
+      next_(2 * static_cast<size_t>(fb.first_bucket)) {
+  for (uint32_t i = fb.first_bucket; i < fb.size(); ++i) cap_ += 2 * (kBlockSize / fb.prime[i] + 1);
+  first_few_hits_ = fb.first_sieved;
+  while (first_few_hits_ < fb.first_bucket && fb.prime[first_few_hits_] < kFewHitsMinPrime) ++first_few_hits_;
+  steps_.resize(fb.first_bucket);
+  for (uint32_t i = first_few_hits_; i < fb.first_bucket; ++i) {
+    steps_[i] = static_cast<uint8_t>((kBlockSize + fb.prime[i] - 1) / fb.prime[i]);
+  }
+  store_.resize(cap_ * (num_blocks_ + 1));
+}
 
 void BlockSieve::FillBuckets(const PolyState& poly) {
   std::fill(count_.begin(), count_.end(), 0);
   const uint32_t* r1s = poly.root1().data();
   const uint32_t* r2s = poly.root2().data();
   const uint8_t* logp = poly.logp().data();
+  const uint32_t* prime = fb_.prime.data();
   uint32_t* store = store_.data();
   uint32_t* count = count_.data();
   const size_t cap = cap_;
   const uint32_t interval = interval_;
-  for (uint32_t i = fb_.first_bucket; i < fb_.size(); ++i) {
-    if (logp[i] == 0) continue;
-    const uint32_t p = fb_.prime[i];
-    const uint32_t tag = i << kBlockBits;
-    for (uint32_t pos = r1s[i]; pos < interval; pos += p) {
-      const uint32_t b = pos >> kBlockBits;
-      store[b * cap + count[b]++] = tag | (pos & (kBlockSize - 1));
-    }
-    for (uint32_t pos = r2s[i]; pos < interval; pos += p) {
-      const uint32_t b = pos >> kBlockBits;
-      store[b * cap + count[b]++] = tag | (pos & (kBlockSize - 1));
+  const uint32_t dummy = num_blocks_;  // count[dummy] stays 0: misses overwrite one slot
+  const uint32_t size = fb_.size();
+  // Primes are grouped by the most hits a root can have in the interval, so
+  // each group runs a fixed-trip, branch-free loop.
+  for (uint32_t i = fb_.first_bucket; i < size;) {
+    const uint32_t hits = (interval + prime[i] - 1) / prime[i];
+    uint32_t group_end = i;
+    while (group_end < size && (interval + prime[group_end] - 1) / prime[group_end] == hits) ++group_end;
+    for (; i < group_end; ++i) {
+      if (logp[i] == 0) continue;
+      const uint32_t p = prime[i];
+      const uint32_t tag = i << kBlockBits;
+      uint32_t a = r1s[i], b = r2s[i];
+      for (uint32_t t = 0; t < hits; ++t) {
+        const uint32_t ba = a < interval ? a >> kBlockBits : dummy;
+        store[ba * cap + count[ba]] = tag | (a & (kBlockSize - 1));
+        count[ba] += a < interval;
+        const uint32_t bb = b < interval ? b >> kBlockBits : dummy;
+        store[bb * cap + count[bb]] = tag | (b & (kBlockSize - 1));
+        count[bb] += b < interval;
+        a += p;
+        b += p;
+      }
     }
   }
+  count[dummy] = 0;
 }
 
 void BlockSieve::SieveBlock(const PolyState& poly, uint32_t block) {
@@ -45,7 +67,7 @@ void BlockSieve::SieveBlock(const PolyState& poly, uint32_t block) {
   const uint8_t* const logp = poly.logp().data();
   const uint32_t* const prime = fb_.prime.data();
   uint32_t* const next = next_.data();
-  const uint32_t end = fb_.first_bucket;
+  const uint32_t end = first_few_hits_;
   for (uint32_t i = fb_.first_sieved; i < end; ++i) {
     const uint8_t lp = logp[i];
     const uint32_t p = prime[i];
@@ -61,6 +83,21 @@ void BlockSieve::SieveBlock(const PolyState& poly, uint32_t block) {
     if (a < kBlockSize) {
       s[a] += lp;
       a += p;
+    }
+    next[2 * i] = a - kBlockSize;
+    next[2 * i + 1] = b - kBlockSize;
+  }
+  // Misses land on the pad byte at s[kBlockSize].
+  const uint8_t* const steps = steps_.data();
+  for (uint32_t i = first_few_hits_; i < fb_.first_bucket; ++i) {
+    const uint8_t lp = logp[i];
+    const uint32_t p = prime[i];
+    uint32_t a = next[2 * i], b = next[2 * i + 1];
+    for (uint32_t t = steps[i]; t != 0; --t) {
+      s[a < kBlockSize ? a : kBlockSize] += lp;
+      s[b < kBlockSize ? b : kBlockSize] += lp;
+      a += a < kBlockSize ? p : 0;
+      b += b < kBlockSize ? p : 0;
     }
     next[2 * i] = a - kBlockSize;
     next[2 * i + 1] = b - kBlockSize;

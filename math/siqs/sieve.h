@@ -1,5 +1,5 @@
 // Sieving one polynomial over [-M, M) in L1-sized blocks. Primes below
-// kBlockSize are sieved block by block; larger ones are first scattered into
+// kBucketMinPrime are sieved block by block; larger ones are first scattered into
 // per-block buckets (factor-base index + offset), which trial division reuses.
 // One BlockSieve per thread: it is the thread's scratch.
 #ifndef ZFACTOR_MATH_SIQS_SIEVE_H_
@@ -36,12 +36,14 @@ class BlockSieve {
   const FactorBase& fb_;
   uint32_t num_blocks_;
   uint32_t interval_;
-  size_t cap_;  // entries per bucket: 2 per bucket-sieved prime bounds it
+  size_t cap_;  // entries per bucket: an upper bound on one block's hits
   std::vector<uint8_t> block_;
   std::vector<uint32_t> store_;
   std::vector<uint32_t> count_;
-  std::vector<uint32_t> next_;
-  std::vector<std::pair<uint32_t, uint32_t>> hits_;  // per medium prime: next offsets of both roots, relative to block
+  uint32_t first_few_hits_;     // first factor-base index with p >= kFewHitsMinPrime
+  std::vector<uint8_t> steps_;  // per few-hits prime: ceil(kBlockSize / p)
+  std::vector<uint32_t> next_;  // per block-sieved prime: next offsets of both roots, relative to block
+  std::vector<std::pair<uint32_t, uint32_t>> hits_;
 };
 
 }  // namespace zfactor::math::siqs
