@@ -14,6 +14,11 @@ BlockSieve::BlockSieve(const FactorBase& fb, uint32_t blocks_per_side)
       count_(num_blocks_ + 1),
       next_(2 * static_cast<size_t>(fb.first_bucket)) {
   for (uint32_t i = fb.first_bucket; i < fb.size(); ++i) cap_ += 2 * (kBlockSize / fb.prime[i] + 1);
+  for (uint32_t i = fb.first_bucket; i < fb.size(); ++i) {
+    const uint32_t hits = (interval_ + fb.prime[i] - 1) / fb.prime[i];
+    if (groups_.empty() || groups_.back().second != hits) groups_.emplace_back(i, hits);
+    groups_.back().first = i + 1;
+  }
   first_few_hits_ = fb.first_sieved;
   while (first_few_hits_ < fb.first_bucket && fb.prime[first_few_hits_] < kFewHitsMinPrime) ++first_few_hits_;
   steps_.resize(fb.first_bucket);
@@ -34,13 +39,10 @@ void BlockSieve::FillBuckets(const PolyState& poly) {
   const size_t cap = cap_;
   const uint32_t interval = interval_;
   const uint32_t dummy = num_blocks_;  // count[dummy] stays 0: misses overwrite one slot
-  const uint32_t size = fb_.size();
   // Primes are grouped by the most hits a root can have in the interval, so
   // each group runs a fixed-trip, branch-free loop.
-  for (uint32_t i = fb_.first_bucket; i < size;) {
-    const uint32_t hits = (interval + prime[i] - 1) / prime[i];
-    uint32_t group_end = i;
-    while (group_end < size && (interval + prime[group_end] - 1) / prime[group_end] == hits) ++group_end;
+  uint32_t i = fb_.first_bucket;
+  for (const auto& [group_end, hits] : groups_) {
     for (; i < group_end; ++i) {
       if (logp[i] == 0) continue;
       const uint32_t p = prime[i];

@@ -40,6 +40,7 @@ class BlockSieve {
   std::vector<uint8_t> block_;
   std::vector<uint32_t> store_;
   std::vector<uint32_t> count_;
+  std::vector<std::pair<uint32_t, uint32_t>> groups_;  // bucket primes: (end index, max hits per root)
   uint32_t first_few_hits_;     // first factor-base index with p >= kFewHitsMinPrime
   std::vector<uint8_t> steps_;  // per few-hits prime: ceil(kBlockSize / p)
   std::vector<uint32_t> next_;  // per block-sieved prime: next offsets of both roots, relative to block
