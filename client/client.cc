@@ -36,7 +36,8 @@ StatusOr<proto::Reply> Client::Call(proto::Request request, milliseconds hold) {
   const std::string body = proto::EncodeRequest(request);
   try {
     if (!socket_.send(zmq::buffer(body), zmq::send_flags::none)) {
-      return proto::MakeError(ErrorCode::kUnavailable, "cannot reach the gateway at " + options_.endpoint);
+      return proto::MakeError(ErrorCode::kUnavailable,
+                              "cannot reach the gateway at " + options_.endpoint);
     }
     const auto deadline = Clock::now() + hold + options_.reply_timeout;
     while (true) {
@@ -56,7 +57,8 @@ StatusOr<proto::Reply> Client::Call(proto::Request request, milliseconds hold) {
       if (!decoded.ok()) {
         const proto::RequestId peek = proto::PeekRequestId(data);
         if (std::holds_alternative<int64_t>(peek) && std::get<int64_t>(peek) == id) {
-          return proto::MakeError(ErrorCode::kInternal, "undecodable reply: " + decoded.error().message);
+          return proto::MakeError(ErrorCode::kInternal,
+                                  "undecodable reply: " + decoded.error().message);
         }
         continue;
       }
@@ -100,7 +102,8 @@ StatusOr<proto::Stats> Client::Stats() {
   req.op = proto::Op::kStats;
   StatusOr<proto::Reply> reply = CallOk(std::move(req), milliseconds(0));
   if (!reply.ok()) return reply.error();
-  if (!reply.value().stats) return proto::MakeError(ErrorCode::kInternal, "stats reply without stats");
+  if (!reply.value().stats)
+    return proto::MakeError(ErrorCode::kInternal, "stats reply without stats");
   return *std::move(reply).value().stats;
 }
 
@@ -121,22 +124,27 @@ proto::Request ComputeRequest(proto::Op op, const std::vector<std::string>& numb
 
 }  // namespace
 
-StatusOr<proto::Answer> Client::Compute(proto::Op op, const std::string& n, const ComputeOptions& options) {
-  StatusOr<proto::Reply> reply = CallOk(ComputeRequest(op, {n}, false, options), milliseconds(options.wait_ms));
+StatusOr<proto::Answer> Client::Compute(proto::Op op, const std::string& n,
+                                        const ComputeOptions& options) {
+  StatusOr<proto::Reply> reply =
+      CallOk(ComputeRequest(op, {n}, false, options), milliseconds(options.wait_ms));
   if (!reply.ok()) return reply.error();
   if (!reply.value().answer) return proto::MakeError(ErrorCode::kInternal, "reply without answer");
   return *std::move(reply).value().answer;
 }
 
-StatusOr<std::vector<proto::Item>> Client::ComputeBatch(proto::Op op, const std::vector<std::string>& numbers,
+StatusOr<std::vector<proto::Item>> Client::ComputeBatch(proto::Op op,
+                                                        const std::vector<std::string>& numbers,
                                                         const ComputeOptions& options) {
-  StatusOr<proto::Reply> reply = CallOk(ComputeRequest(op, numbers, true, options), milliseconds(options.wait_ms));
+  StatusOr<proto::Reply> reply =
+      CallOk(ComputeRequest(op, numbers, true, options), milliseconds(options.wait_ms));
   if (!reply.ok()) return reply.error();
-  if (!reply.value().answers) return proto::MakeError(ErrorCode::kInternal, "batch reply without answers");
+  if (!reply.value().answers)
+    return proto::MakeError(ErrorCode::kInternal, "batch reply without answers");
   if (reply.value().answers->size() != numbers.size()) {
-    return proto::MakeError(ErrorCode::kInternal, "batch reply has " +
-                                                      std::to_string(reply.value().answers->size()) +
-                                                      " answers for " + std::to_string(numbers.size()) + " numbers");
+    return proto::MakeError(ErrorCode::kInternal,
+                            "batch reply has " + std::to_string(reply.value().answers->size()) +
+                                " answers for " + std::to_string(numbers.size()) + " numbers");
   }
   return *std::move(reply).value().answers;
 }
@@ -161,13 +169,16 @@ StatusOr<proto::Answer> Client::JobOp(proto::Op op, const std::string& job, mill
   req.op = op;
   req.job = job;
   req.timeout_ms = static_cast<uint32_t>(std::max<int64_t>(0, timeout.count()));
-  StatusOr<proto::Reply> reply = CallOk(std::move(req), op == proto::Op::kWait ? timeout : milliseconds(0));
+  StatusOr<proto::Reply> reply =
+      CallOk(std::move(req), op == proto::Op::kWait ? timeout : milliseconds(0));
   if (!reply.ok()) return reply.error();
   if (!reply.value().answer) return proto::MakeError(ErrorCode::kInternal, "reply without answer");
   return *std::move(reply).value().answer;
 }
 
-StatusOr<proto::Answer> Client::Get(const std::string& job) { return JobOp(proto::Op::kGet, job, milliseconds(0)); }
+StatusOr<proto::Answer> Client::Get(const std::string& job) {
+  return JobOp(proto::Op::kGet, job, milliseconds(0));
+}
 StatusOr<proto::Answer> Client::Wait(const std::string& job, milliseconds timeout) {
   return JobOp(proto::Op::kWait, job, timeout);
 }
@@ -175,7 +186,8 @@ StatusOr<proto::Answer> Client::Cancel(const std::string& job) {
   return JobOp(proto::Op::kCancel, job, milliseconds(0));
 }
 
-StatusOr<proto::Answer> Client::WaitFinal(const proto::Answer& answer, milliseconds timeout, milliseconds chunk) {
+StatusOr<proto::Answer> Client::WaitFinal(const proto::Answer& answer, milliseconds timeout,
+                                          milliseconds chunk) {
   proto::Answer current = answer;
   const auto deadline = Clock::now() + timeout;
   while (!proto::IsFinal(current.state) && !current.job.empty()) {
@@ -200,10 +212,11 @@ std::optional<proto::Event> Client::NextEvent(milliseconds timeout) {
       if (zmq::poll(&item, 1, left) == 0) return std::nullopt;
       zmq::message_t msg;
       if (!socket_.recv(msg, zmq::recv_flags::dontwait)) continue;
-      StatusOr<proto::ClientMessage> decoded =
-          proto::DecodeClientMessage(std::string_view(static_cast<const char*>(msg.data()), msg.size()));
+      StatusOr<proto::ClientMessage> decoded = proto::DecodeClientMessage(
+          std::string_view(static_cast<const char*>(msg.data()), msg.size()));
       if (!decoded.ok()) continue;
-      if (auto* event = std::get_if<proto::Event>(&decoded.value())) events_.push_back(std::move(*event));
+      if (auto* event = std::get_if<proto::Event>(&decoded.value()))
+        events_.push_back(std::move(*event));
     }
   } catch (const zmq::error_t&) {
     return std::nullopt;

@@ -38,9 +38,9 @@ struct ClientOptions {
 
 // Per-call options of isprime/factor.
 struct ComputeOptions {
-  uint32_t wait_ms = 0;  // hold the reply up to this long for final answers
-  int priority = 5;      // 0..9
-  bool notify = false;   // ask for an EVENT when each queued job ends
+  uint32_t wait_ms = 0;               // hold the reply up to this long for final answers
+  int priority = 5;                   // 0..9
+  bool notify = false;                // ask for an EVENT when each queued job ends
   std::optional<double> max_seconds;  // factor only
 };
 
@@ -71,8 +71,9 @@ class Client {
   // Issues `wait` requests (each at most `chunk` long) on answer.job until the
   // answer is final or `timeout` passes; returns the last answer seen. An
   // answer that is already final, or has no job, is returned as is.
-  proto::StatusOr<proto::Answer> WaitFinal(const proto::Answer& answer, std::chrono::milliseconds timeout,
-                                           std::chrono::milliseconds chunk = std::chrono::seconds(60));
+  proto::StatusOr<proto::Answer> WaitFinal(
+      const proto::Answer& answer, std::chrono::milliseconds timeout,
+      std::chrono::milliseconds chunk = std::chrono::seconds(60));
 
   // Sends one request (its id is replaced by a fresh one) and returns the
   // matching reply, whether ok or not. Replies to other ids are dropped;
@@ -90,10 +91,13 @@ class Client {
 
  private:
   proto::StatusOr<proto::Reply> CallOk(proto::Request request, std::chrono::milliseconds hold);
-  proto::StatusOr<proto::Answer> Compute(proto::Op op, const std::string& n, const ComputeOptions& options);
-  proto::StatusOr<std::vector<proto::Item>> ComputeBatch(proto::Op op, const std::vector<std::string>& numbers,
+  proto::StatusOr<proto::Answer> Compute(proto::Op op, const std::string& n,
+                                         const ComputeOptions& options);
+  proto::StatusOr<std::vector<proto::Item>> ComputeBatch(proto::Op op,
+                                                         const std::vector<std::string>& numbers,
                                                          const ComputeOptions& options);
-  proto::StatusOr<proto::Answer> JobOp(proto::Op op, const std::string& job, std::chrono::milliseconds timeout);
+  proto::StatusOr<proto::Answer> JobOp(proto::Op op, const std::string& job,
+                                       std::chrono::milliseconds timeout);
 
   ClientOptions options_;
   std::optional<proto::Error> init_error_;  // set when connect failed

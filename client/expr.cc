@@ -16,7 +16,8 @@ class Parser {
       : text_(text),
         max_digits_(max_digits),
         // Any value with at most max_digits digits has at most this many bits.
-        max_bits_(static_cast<std::size_t>(std::ceil(static_cast<double>(max_digits) * 3.321928094887362)) +
+        max_bits_(static_cast<std::size_t>(
+                      std::ceil(static_cast<double>(max_digits) * 3.321928094887362)) +
                   1) {}
 
   ExprResult Run() {
@@ -80,7 +81,8 @@ class Parser {
       } else {
         if (*rhs == 0) return Fail(op_pos, "division by zero");
         if (!mpz_divisible_p(lhs->get_mpz_t(), rhs->get_mpz_t())) {
-          return Fail(op_pos, "inexact division: " + lhs->get_str() + " is not a multiple of " + rhs->get_str());
+          return Fail(op_pos, "inexact division: " + lhs->get_str() + " is not a multiple of " +
+                                  rhs->get_str());
         }
         mpz_divexact(lhs->get_mpz_t(), lhs->get_mpz_t(), rhs->get_mpz_t());
       }
@@ -200,7 +202,8 @@ ExprResult EvaluateExpression(const std::string& text, std::size_t max_digits) {
 }
 
 std::string FormatExprError(const std::string& text, const ExprError& error) {
-  std::string out = "error: " + error.message + " at column " + std::to_string(error.position + 1) + "\n";
+  std::string out =
+      "error: " + error.message + " at column " + std::to_string(error.position + 1) + "\n";
   out += "  " + text + "\n";
   out += "  " + std::string(error.position, ' ') + "^";
   return out;

@@ -9,7 +9,8 @@ namespace {
 std::string NotFinalLine(const proto::Answer& a) {
   if (a.state == proto::JobState::kFailed) {
     std::string detail = "failed";
-    if (a.error) detail += std::string(": ") + proto::ErrorCodeName(a.error->code) + ": " + a.error->message;
+    if (a.error)
+      detail += std::string(": ") + proto::ErrorCodeName(a.error->code) + ": " + a.error->message;
     return a.n + ": <" + detail + ">";
   }
   std::string line = a.n + ": <" + proto::JobStateName(a.state) + ">";
@@ -52,7 +53,8 @@ std::string FormatAnswerLine(const proto::Answer& a) {
 }
 
 std::string FormatAnswerDetail(const proto::Answer& a, bool local) {
-  std::string line = a.n + ": kind=" + proto::KindName(a.kind) + " state=" + proto::JobStateName(a.state) +
+  std::string line = a.n + ": kind=" + proto::KindName(a.kind) +
+                     " state=" + proto::JobStateName(a.state) +
                      " source=" + (local ? "local" : proto::SourceName(a.source));
   if (!a.job.empty()) line += " job=" + a.job;
   if (a.result) {
@@ -75,15 +77,26 @@ std::string JsonString(std::string_view s) {
   std::string out = "\"";
   for (const char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          std::snprintf(buf, sizeof(buf), "\\u%04x",
+                        static_cast<unsigned>(static_cast<unsigned char>(c)));
           out += buf;
         } else {
           out += c;
@@ -94,7 +107,8 @@ std::string JsonString(std::string_view s) {
 }
 
 std::string AnswerToJson(const proto::Answer& a, bool local) {
-  std::string out = "{\"n\":" + JsonString(a.n) + ",\"kind\":" + JsonString(proto::KindName(a.kind)) +
+  std::string out = "{\"n\":" + JsonString(a.n) +
+                    ",\"kind\":" + JsonString(proto::KindName(a.kind)) +
                     ",\"state\":" + JsonString(proto::JobStateName(a.state)) +
                     ",\"source\":" + JsonString(local ? "local" : proto::SourceName(a.source));
   if (!a.job.empty()) out += ",\"job\":" + JsonString(a.job);
@@ -104,8 +118,8 @@ std::string AnswerToJson(const proto::Answer& a, bool local) {
     for (std::size_t i = 0; i < r.factors.size(); ++i) {
       const proto::Factor& f = r.factors[i];
       if (i > 0) out += ",";
-      out += "{\"p\":" + JsonString(f.p) + ",\"e\":" + std::to_string(f.e) + ",\"status\":" + JsonString(f.status) +
-             "}";
+      out += "{\"p\":" + JsonString(f.p) + ",\"e\":" + std::to_string(f.e) +
+             ",\"status\":" + JsonString(f.status) + "}";
     }
     out += "],\"effort\":" + JsonString(r.effort) + ",\"ms\":" + JsonNumber(r.ms) + "}";
   }
@@ -128,7 +142,8 @@ std::string StatsToJson(const proto::Stats& stats) {
 }
 
 std::string ErrorToJson(std::string_view input, const proto::Error& error) {
-  return "{\"input\":" + JsonString(input) + ",\"error\":{\"code\":" + JsonString(proto::ErrorCodeName(error.code)) +
+  return "{\"input\":" + JsonString(input) +
+         ",\"error\":{\"code\":" + JsonString(proto::ErrorCodeName(error.code)) +
          ",\"message\":" + JsonString(error.message) + "}}";
 }
 

@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -59,7 +59,8 @@ void Log(const std::string& message) {
   const std::time_t now = std::time(nullptr);
   char stamp[32];
   std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  std::fprintf(stderr, "%s zfactor-stack[%d]: %s\n", stamp, static_cast<int>(getpid()), message.c_str());
+  std::fprintf(stderr, "%s zfactor-stack[%d]: %s\n", stamp, static_cast<int>(getpid()),
+               message.c_str());
 }
 
 struct Options {
@@ -106,7 +107,9 @@ std::optional<Options> ParseOptions(int argc, char** argv, bool* help) {
     }
     auto int_flag = [&](long lo, long hi) -> std::optional<long> {
       std::optional<long> v = ParseInt(value, lo, hi);
-      if (!v) std::fprintf(stderr, "zfactor-stack: bad value for %s: '%s'\n", name.c_str(), value.c_str());
+      if (!v)
+        std::fprintf(stderr, "zfactor-stack: bad value for %s: '%s'\n", name.c_str(),
+                     value.c_str());
       return v;
     };
     if (name == "--listen") {
@@ -142,7 +145,8 @@ std::optional<Options> ParseOptions(int argc, char** argv, bool* help) {
       return std::nullopt;
     }
   }
-  if (o.threads == 0) o.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (o.threads == 0)
+    o.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (o.bin_dir.empty()) o.bin_dir = SelfDirectory();
   return o;
 }
@@ -180,19 +184,26 @@ class Stack {
     pub_ = Endpoint(options_.port_base, 3);
     listen_ = !options_.listen.empty() ? options_.listen : Endpoint(options_.port_base, 0);
 
-    auto& broker = Add("broker", {bin + "zfactor-broker", "--front", front_, "--back", back_, "--pub", pub_,
-                                  "--ready-file", run_dir_ + "/broker.ready"});
+    auto& broker = Add("broker", {bin + "zfactor-broker", "--front", front_, "--back", back_,
+                                  "--pub", pub_, "--ready-file", run_dir_ + "/broker.ready"});
     if (!StartAndWait(broker)) return false;
     // Use the actual endpoints from now on, so a restarted broker binds the same ports.
     auto ready = ReadReadyFile(broker.ready_file());
     front_ = Lookup(*ready, "front", front_);
     back_ = Lookup(*ready, "back", back_);
     pub_ = Lookup(*ready, "pub", pub_);
-    broker.argv() = {bin + "zfactor-broker", "--front", front_, "--back", back_, "--pub", pub_,
-                     "--ready-file", run_dir_ + "/broker.ready"};
+    broker.argv() = {bin + "zfactor-broker",
+                     "--front",
+                     front_,
+                     "--back",
+                     back_,
+                     "--pub",
+                     pub_,
+                     "--ready-file",
+                     run_dir_ + "/broker.ready"};
 
-    std::vector<std::string> gateway_argv = {bin + "zfactor-gateway", "--listen", listen_, "--broker", front_,
-                                             "--results", pub_};
+    std::vector<std::string> gateway_argv = {
+        bin + "zfactor-gateway", "--listen", listen_, "--broker", front_, "--results", pub_};
     if (!options_.cache.empty()) {
       gateway_argv.push_back("--cache");
       gateway_argv.push_back(options_.cache);
@@ -208,14 +219,17 @@ class Stack {
     for (int i = 0; i < options_.workers; ++i) {
       const std::string name = "worker-" + std::to_string(i + 1);
       auto& worker = Add(name, {bin + "zfactor-worker", "--broker", back_, "--threads",
-                                std::to_string(options_.threads), "--ready-file", run_dir_ + "/" + name + ".ready"});
+                                std::to_string(options_.threads), "--ready-file",
+                                run_dir_ + "/" + name + ".ready"});
       if (!StartAndWait(worker)) return false;
     }
     Log("ready: clients connect to " + listen_);
     if (!options_.ready_file.empty() &&
-        !WriteReadyFile(options_.ready_file,
-                        {{"listen", listen_}, {"front", front_}, {"back", back_}, {"pub", pub_},
-                         {"pid", std::to_string(getpid())}})) {
+        !WriteReadyFile(options_.ready_file, {{"listen", listen_},
+                                              {"front", front_},
+                                              {"back", back_},
+                                              {"pub", pub_},
+                                              {"pid", std::to_string(getpid())}})) {
       Log("cannot write " + options_.ready_file);
       return false;
     }
@@ -239,7 +253,8 @@ class Stack {
           if (!c.Reap()) continue;
           if (now - h.started >= kStableUptime) h.backoff = kFirstBackoff;
           h.restart_at = now + h.backoff;
-          Log(c.name() + " " + c.exit_status() + "; restarting in " + std::to_string(h.backoff.count()) + " ms");
+          Log(c.name() + " " + c.exit_status() + "; restarting in " +
+              std::to_string(h.backoff.count()) + " ms");
           h.backoff = std::min(h.backoff * 2, kMaxBackoff);
         } else if (now >= h.restart_at) {
           h.started = now;
@@ -273,7 +288,8 @@ class Stack {
 
   // Every child writes <run_dir>/<name>.ready once it is up.
   Child& Add(const std::string& name, std::vector<std::string> argv) {
-    children_.push_back(std::make_unique<Child>(name, std::move(argv), run_dir_ + "/" + name + ".ready"));
+    children_.push_back(
+        std::make_unique<Child>(name, std::move(argv), run_dir_ + "/" + name + ".ready"));
     health_.emplace_back();
     return *children_.back();
   }
@@ -291,7 +307,6 @@ class Stack {
     Log("started " + c.name() + " (pid " + std::to_string(c.pid()) + ")");
     return true;
   }
-
 
   static std::string Lookup(const std::map<std::string, std::string>& m, const std::string& key,
                             const std::string& fallback) {

@@ -25,8 +25,8 @@ namespace {
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kBatchSize = 100;             // numbers per request (max_batch is 1000)
-constexpr milliseconds kWaitChunk{60000};           // longest single wait_ms / wait request
+constexpr std::size_t kBatchSize = 100;    // numbers per request (max_batch is 1000)
+constexpr milliseconds kWaitChunk{60000};  // longest single wait_ms / wait request
 constexpr milliseconds kMinBusyBackoff{100};
 
 const char kGeneralHelp[] =
@@ -83,12 +83,16 @@ const char kSubmitHelp[] =
     "`N: job J (queued)` for each number that became a job, or the answer line when\n"
     "it was answered at once (inline or from the cache).\n";
 
-const char kJobHelpGet[] = "zfactor get [options] JOB\n\nPrints the job's answer line, or `N: <state> job J`.\n";
+const char kJobHelpGet[] =
+    "zfactor get [options] JOB\n\nPrints the job's answer line, or `N: <state> job J`.\n";
 const char kJobHelpWait[] =
-    "zfactor wait [options] JOB\n\nWaits up to --timeout-ms for the job to end and prints its answer line.\n"
+    "zfactor wait [options] JOB\n\nWaits up to --timeout-ms for the job to end and prints its "
+    "answer line.\n"
     "Exit status 1 when it did not end in time or is incomplete.\n";
-const char kJobHelpCancel[] = "zfactor cancel [options] JOB\n\nCancels the job and prints its answer line.\n";
-const char kStatsHelp[] = "zfactor stats [options]\n\nPrints the service counters, one `name: value` per line.\n";
+const char kJobHelpCancel[] =
+    "zfactor cancel [options] JOB\n\nCancels the job and prints its answer line.\n";
+const char kStatsHelp[] =
+    "zfactor stats [options]\n\nPrints the service counters, one `name: value` per line.\n";
 const char kPingHelp[] = "zfactor ping [options]\n\nPrints `pong` when the gateway answers.\n";
 
 enum class Command { kFactor, kIsPrime, kSubmit, kGet, kWait, kCancel, kStats, kPing };
@@ -129,7 +133,11 @@ std::string FormatStat(double v) {
 class Runner {
  public:
   Runner(const Settings& settings, std::istream& in, std::ostream& out, std::ostream& err)
-      : s_(settings), in_(in), out_(out), err_(err), deadline_(Clock::now() + milliseconds(settings.timeout_ms)) {}
+      : s_(settings),
+        in_(in),
+        out_(out),
+        err_(err),
+        deadline_(Clock::now() + milliseconds(settings.timeout_ms)) {}
 
   int Compute(proto::Kind kind, const std::vector<std::string>& args) {
     if (!args.empty()) {
@@ -166,8 +174,8 @@ class Runner {
         } else if (s_.json) {
           out_ << AnswerToJson(item.answer) << "\n";
         } else {
-          out_ << item.answer.n << ": job " << item.answer.job << " (" << proto::JobStateName(item.answer.state)
-               << ")\n";
+          out_ << item.answer.n << ": job " << item.answer.job << " ("
+               << proto::JobStateName(item.answer.state) << ")\n";
         }
       }
     }
@@ -176,7 +184,8 @@ class Runner {
 
   int Job(Command command, const std::string& job) {
     Client& c = client();
-    proto::StatusOr<proto::Answer> answer = proto::MakeError(proto::ErrorCode::kInternal, "no command");
+    proto::StatusOr<proto::Answer> answer =
+        proto::MakeError(proto::ErrorCode::kInternal, "no command");
     if (command == Command::kGet) {
       answer = c.Get(job);
     } else if (command == Command::kCancel) {
@@ -197,7 +206,8 @@ class Runner {
     if (s_.json) {
       out_ << StatsToJson(stats.value()) << "\n";
     } else {
-      for (const auto& [name, value] : stats.value()) out_ << name << ": " << FormatStat(value) << "\n";
+      for (const auto& [name, value] : stats.value())
+        out_ << name << ": " << FormatStat(value) << "\n";
     }
     return 0;
   }
@@ -221,7 +231,8 @@ class Runner {
         LocalOptions options;
         options.threads = s_.threads;
         options.max_seconds = s_.max_seconds;
-        PrintAnswer(kind == proto::Kind::kFactor ? LocalFactor(value, options) : LocalIsPrime(value), true);
+        PrintAnswer(
+            kind == proto::Kind::kFactor ? LocalFactor(value, options) : LocalIsPrime(value), true);
       }
       return true;
     }
@@ -251,7 +262,8 @@ class Runner {
   }
 
   // One batch request; retries while the service says busy and time remains.
-  proto::StatusOr<std::vector<proto::Item>> Batch(proto::Kind kind, const std::vector<std::string>& numbers,
+  proto::StatusOr<std::vector<proto::Item>> Batch(proto::Kind kind,
+                                                  const std::vector<std::string>& numbers,
                                                   milliseconds wait) {
     ComputeOptions options;
     options.wait_ms = static_cast<uint32_t>(std::max<int64_t>(0, wait.count()));
@@ -261,7 +273,8 @@ class Runner {
       auto items = kind == proto::Kind::kFactor ? client().FactorBatch(numbers, options)
                                                 : client().IsPrimeBatch(numbers, options);
       if (items.ok() || items.error().code != proto::ErrorCode::kBusy) return items;
-      const milliseconds backoff = std::max(kMinBusyBackoff, milliseconds(client().last_retry_after_ms()));
+      const milliseconds backoff =
+          std::max(kMinBusyBackoff, milliseconds(client().last_retry_after_ms()));
       if (Remaining() < backoff) return items;
       std::this_thread::sleep_for(backoff);
     }
@@ -277,11 +290,12 @@ class Runner {
         status_ = 1;
         if (s_.json) {
           out_ << ErrorToJson(arg, proto::MakeError(proto::ErrorCode::kBadNumber,
-                                                     r.error.message + " at column " +
-                                                         std::to_string(r.error.position + 1)))
+                                                    r.error.message + " at column " +
+                                                        std::to_string(r.error.position + 1)))
                << "\n";
         } else {
-          err_ << "zfactor: '" << arg << "' is not a valid number\n" << FormatExprError(arg, r.error) << "\n";
+          err_ << "zfactor: '" << arg << "' is not a valid number\n"
+               << FormatExprError(arg, r.error) << "\n";
         }
         continue;
       }
@@ -300,7 +314,8 @@ class Runner {
   void PrintAnswer(const proto::Answer& a, bool local, bool require_complete = true) {
     const std::string problem = CheckAnswer(a);
     if (!problem.empty()) {
-      PrintInputError(a.n, proto::MakeError(proto::ErrorCode::kInternal, "inconsistent answer: " + problem));
+      PrintInputError(
+          a.n, proto::MakeError(proto::ErrorCode::kInternal, "inconsistent answer: " + problem));
       return;
     }
     out_ << (s_.json ? AnswerToJson(a, local) : FormatAnswerLine(a)) << "\n";
@@ -313,7 +328,8 @@ class Runner {
     if (s_.json) {
       out_ << ErrorToJson(input, e) << "\n";
     } else {
-      err_ << "zfactor: " << input << ": " << proto::ErrorCodeName(e.code) << ": " << e.message << "\n";
+      err_ << "zfactor: " << input << ": " << proto::ErrorCodeName(e.code) << ": " << e.message
+           << "\n";
     }
   }
 
@@ -324,7 +340,8 @@ class Runner {
   }
 
   milliseconds Remaining() const {
-    return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline_ - Clock::now()));
+    return std::max(milliseconds(0),
+                    std::chrono::duration_cast<milliseconds>(deadline_ - Clock::now()));
   }
 
   Client& client() {
@@ -366,26 +383,45 @@ int RunCli(int argc, char** argv, std::istream& in, std::ostream& out, std::ostr
   }
 
   Settings s;
-  if (const char* env = std::getenv("ZFACTOR_ENDPOINT"); env != nullptr && *env != '\0') s.endpoint = env;
+  if (const char* env = std::getenv("ZFACTOR_ENDPOINT"); env != nullptr && *env != '\0')
+    s.endpoint = env;
   s.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
   const bool compute = *command == Command::kFactor || *command == Command::kIsPrime;
   std::string usage;
   switch (*command) {
-    case Command::kFactor: usage = std::string(kFactorHelp) + "\n" + kExprHelp; break;
-    case Command::kIsPrime: usage = std::string(kIsPrimeHelp) + "\n" + kExprHelp; break;
-    case Command::kSubmit: usage = kSubmitHelp; break;
-    case Command::kGet: usage = kJobHelpGet; break;
-    case Command::kWait: usage = kJobHelpWait; break;
-    case Command::kCancel: usage = kJobHelpCancel; break;
-    case Command::kStats: usage = kStatsHelp; break;
-    case Command::kPing: usage = kPingHelp; break;
+    case Command::kFactor:
+      usage = std::string(kFactorHelp) + "\n" + kExprHelp;
+      break;
+    case Command::kIsPrime:
+      usage = std::string(kIsPrimeHelp) + "\n" + kExprHelp;
+      break;
+    case Command::kSubmit:
+      usage = kSubmitHelp;
+      break;
+    case Command::kGet:
+      usage = kJobHelpGet;
+      break;
+    case Command::kWait:
+      usage = kJobHelpWait;
+      break;
+    case Command::kCancel:
+      usage = kJobHelpCancel;
+      break;
+    case Command::kStats:
+      usage = kStatsHelp;
+      break;
+    case Command::kPing:
+      usage = kPingHelp;
+      break;
   }
   while (!usage.empty() && usage.back() == '\n') usage.pop_back();
   core::Flags flags(usage);
-  flags.Define("endpoint", &s.endpoint, "gateway endpoint ($ZFACTOR_ENDPOINT overrides the default)");
+  flags.Define("endpoint", &s.endpoint,
+               "gateway endpoint ($ZFACTOR_ENDPOINT overrides the default)");
   flags.Define("json", &s.json, "one JSON object per answer (or error) on stdout");
-  flags.Define("reply-timeout-ms", &s.reply_timeout_ms, "how long to wait for the gateway to reply at all");
+  flags.Define("reply-timeout-ms", &s.reply_timeout_ms,
+               "how long to wait for the gateway to reply at all");
   if (compute || *command == Command::kWait) {
     flags.Define("timeout-ms", &s.timeout_ms, "how long to wait for queued jobs to end");
   }
@@ -394,14 +430,17 @@ int RunCli(int argc, char** argv, std::istream& in, std::ostream& out, std::ostr
     flags.Define("max-digits", &s.max_digits, "largest value an expression may produce, in digits");
   }
   if (*command == Command::kFactor || *command == Command::kSubmit) {
-    flags.Define("max-seconds", &s.max_seconds, "cap the work per number (0: the service's default)");
+    flags.Define("max-seconds", &s.max_seconds,
+                 "cap the work per number (0: the service's default)");
   }
   if (compute) {
-    flags.Define("verbose", &s.verbose, "print status, source, effort and time per answer on stderr");
+    flags.Define("verbose", &s.verbose,
+                 "print status, source, effort and time per answer on stderr");
     flags.Define("local", &s.local, "compute in this process with the math engine; no service");
     flags.Define("threads", &s.threads, "threads for --local");
   }
-  if (*command == Command::kSubmit) flags.Define("isprime", &s.isprime, "submit isprime instead of factor");
+  if (*command == Command::kSubmit)
+    flags.Define("isprime", &s.isprime, "submit isprime instead of factor");
 
   proto::Status parsed = flags.Parse(static_cast<int>(rest.size()), rest.data());
   if (!parsed.ok()) {
@@ -409,8 +448,8 @@ int RunCli(int argc, char** argv, std::istream& in, std::ostream& out, std::ostr
     return 2;
   }
   if (flags.help_requested()) return 0;
-  if (s.timeout_ms < 0 || s.reply_timeout_ms <= 0 || s.priority < 0 || s.priority > 9 || s.threads < 1 ||
-      s.max_seconds < 0 || s.max_digits < 1) {
+  if (s.timeout_ms < 0 || s.reply_timeout_ms <= 0 || s.priority < 0 || s.priority > 9 ||
+      s.threads < 1 || s.max_seconds < 0 || s.max_digits < 1) {
     err << "zfactor: an option is out of range (see --help)\n";
     return 2;
   }
@@ -418,8 +457,10 @@ int RunCli(int argc, char** argv, std::istream& in, std::ostream& out, std::ostr
 
   Runner runner(s, in, out, err);
   switch (*command) {
-    case Command::kFactor: return runner.Compute(proto::Kind::kFactor, args);
-    case Command::kIsPrime: return runner.Compute(proto::Kind::kIsPrime, args);
+    case Command::kFactor:
+      return runner.Compute(proto::Kind::kFactor, args);
+    case Command::kIsPrime:
+      return runner.Compute(proto::Kind::kIsPrime, args);
     case Command::kSubmit:
       if (args.empty()) {
         err << "zfactor: submit needs at least one number\n";

@@ -8,7 +8,8 @@ namespace zfactor::client {
 namespace {
 
 double MsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 proto::Answer DoneAnswer(const mpz_class& n, proto::Kind kind) {
@@ -32,7 +33,8 @@ proto::Answer LocalFactor(const mpz_class& n, const LocalOptions& options) {
   proto::Answer a = DoneAnswer(n, proto::Kind::kFactor);
   a.result->status = math::VerdictName(f.verdict);
   for (const math::PrimeFactor& pf : f.factors) {
-    a.result->factors.push_back(proto::Factor{pf.p.get_str(), pf.exponent, math::CertaintyName(pf.certainty)});
+    a.result->factors.push_back(
+        proto::Factor{pf.p.get_str(), pf.exponent, math::CertaintyName(pf.certainty)});
   }
   a.result->effort = f.effort;
   a.result->ms = MsSince(start);

@@ -3,4 +3,6 @@
 
 #include "client/cli/cli.h"
 
-int main(int argc, char** argv) { return zfactor::client::RunCli(argc, argv, std::cin, std::cout, std::cerr); }
+int main(int argc, char** argv) {
+  return zfactor::client::RunCli(argc, argv, std::cin, std::cout, std::cerr);
+}

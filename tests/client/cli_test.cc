@@ -33,14 +33,18 @@ CliRun RunZfactor(std::vector<std::string> args, const std::string& input = "") 
 
 // The math engine proves primality below 2^64 and may report larger primes
 // as PRP; the numbers themselves must match exactly either way.
-std::string WithoutPrpMarks(const std::string& s) { return std::regex_replace(s, std::regex("\\[PRP\\]"), ""); }
+std::string WithoutPrpMarks(const std::string& s) {
+  return std::regex_replace(s, std::regex("\\[PRP\\]"), "");
+}
 
 TEST(CliLocalTest, FactorKnownNumbers) {
-  CliRun r = RunZfactor({"factor", "--local", "0", "1", "2", "12", "97", "1000000007", "2^64", "600851475143"});
+  CliRun r = RunZfactor(
+      {"factor", "--local", "0", "1", "2", "12", "97", "1000000007", "2^64", "600851475143"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out,
             "0:\n1:\n2: 2\n12: 2 2 3\n97: 97\n1000000007: 1000000007\n"
-            "18446744073709551616: 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 "
+            "18446744073709551616: 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 "
+            "2 2 2 2 2 2 2 2 2 2 2 "
             "2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2\n"
             "600851475143: 71 839 1471 6857\n");
   EXPECT_EQ(r.err, "");
@@ -51,7 +55,8 @@ TEST(CliLocalTest, FactorExpressions) {
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(WithoutPrpMarks(r.out),
             "340282366920938463463374607431768211457: 59649589127497217 5704689200685129054721\n"
-            "1427247692705959880439315947500961989719490561: 2305843009213693951 618970019642690137449562111\n");
+            "1427247692705959880439315947500961989719490561: 2305843009213693951 "
+            "618970019642690137449562111\n");
   EXPECT_EQ(r.out.find("[C]"), std::string::npos);
 }
 
@@ -94,11 +99,14 @@ TEST(CliLocalTest, Json) {
   std::getline(lines, first);
   std::getline(lines, second);
   EXPECT_EQ(first.rfind("{\"input\":\"x\",\"error\":{\"code\":\"bad_number\"", 0), 0u) << first;
-  EXPECT_EQ(second.rfind("{\"n\":\"12\",\"kind\":\"factor\",\"state\":\"done\",\"source\":\"local\",\"result\":{"
-                         "\"status\":\"FF\",\"factors\":[{\"p\":\"2\",\"e\":2,\"status\":\"P\"},{\"p\":\"3\",\"e\":1,"
-                         "\"status\":\"P\"}]",
-                         0),
-            0u)
+  EXPECT_EQ(
+      second.rfind(
+          "{\"n\":\"12\",\"kind\":\"factor\",\"state\":\"done\",\"source\":\"local\",\"result\":{"
+          "\"status\":\"FF\",\"factors\":[{\"p\":\"2\",\"e\":2,\"status\":\"P\"},{\"p\":\"3\","
+          "\"e\":1,"
+          "\"status\":\"P\"}]",
+          0),
+      0u)
       << second;
 }
 
@@ -107,7 +115,8 @@ TEST(CliArgsTest, UsageErrors) {
   EXPECT_EQ(RunZfactor({"frobnicate"}).status, 2);
   EXPECT_EQ(RunZfactor({"--help"}).status, 0);
   EXPECT_EQ(RunZfactor({"factor", "--bogus", "12"}).status, 2);
-  EXPECT_EQ(RunZfactor({"factor", "--priority", "12", "--local", "5"}).status, 2);  // priority out of range
+  EXPECT_EQ(RunZfactor({"factor", "--priority", "12", "--local", "5"}).status,
+            2);  // priority out of range
   EXPECT_EQ(RunZfactor({"get"}).status, 2);
   EXPECT_EQ(RunZfactor({"get", "a", "b"}).status, 2);
   EXPECT_EQ(RunZfactor({"submit"}).status, 2);
@@ -232,8 +241,12 @@ TEST(CliRemoteTest, SubmitGetWaitCancelStats) {
         r.answers = std::vector<proto::Item>{it};
         break;
       }
-      case proto::Op::kGet: r.answer = Answer("77", proto::JobState::kRunning, req.job); break;
-      case proto::Op::kCancel: r.answer = Answer("77", proto::JobState::kCancelled, req.job); break;
+      case proto::Op::kGet:
+        r.answer = Answer("77", proto::JobState::kRunning, req.job);
+        break;
+      case proto::Op::kCancel:
+        r.answer = Answer("77", proto::JobState::kCancelled, req.job);
+        break;
       case proto::Op::kWait:
         if (req.job == "nope") {
           r.ok = false;
@@ -242,8 +255,11 @@ TEST(CliRemoteTest, SubmitGetWaitCancelStats) {
           r.answer = Answer("77", proto::JobState::kRunning, req.job);  // never finishes
         }
         break;
-      case proto::Op::kStats: r.stats = proto::Stats{{"jobs_submitted", 4}, {"uptime_s", 2.5}}; break;
-      default: r.pong = true;
+      case proto::Op::kStats:
+        r.stats = proto::Stats{{"jobs_submitted", 4}, {"uptime_s", 2.5}};
+        break;
+      default:
+        r.pong = true;
     }
     return std::vector<std::string>{proto::EncodeReply(r)};
   });

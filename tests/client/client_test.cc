@@ -20,7 +20,8 @@ proto::Answer DoneAnswer(const std::string& n, const std::string& job) {
   a.state = proto::JobState::kDone;
   a.source = proto::Source::kJob;
   a.job = job;
-  a.result = proto::Result{"FF", {{"59649589127497217", 1, "P"}, {"5704689200685129054721", 1, "P"}}, "ecm", 3.0};
+  a.result = proto::Result{
+      "FF", {{"59649589127497217", 1, "P"}, {"5704689200685129054721", 1, "P"}}, "ecm", 3.0};
   return a;
 }
 

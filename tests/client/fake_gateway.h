@@ -26,7 +26,8 @@ class FakeGateway {
  public:
   using Handler = std::function<std::vector<std::string>(const proto::Request&)>;
 
-  explicit FakeGateway(Handler handler) : handler_(std::move(handler)), socket_(context_, zmq::socket_type::router) {
+  explicit FakeGateway(Handler handler)
+      : handler_(std::move(handler)), socket_(context_, zmq::socket_type::router) {
     socket_.set(zmq::sockopt::linger, 0);
     socket_.bind("tcp://127.0.0.1:*");
     endpoint_ = socket_.get(zmq::sockopt::last_endpoint);

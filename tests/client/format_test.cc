@@ -18,13 +18,15 @@ proto::Answer Done(proto::Kind kind, const std::string& n, const std::string& st
 
 TEST(FormatTest, CoreutilsFactorLines) {
   using proto::Kind;
-  EXPECT_EQ(FormatFactorLine(Done(Kind::kFactor, "12", "FF", {{"2", 2, "P"}, {"3", 1, "P"}})), "12: 2 2 3");
+  EXPECT_EQ(FormatFactorLine(Done(Kind::kFactor, "12", "FF", {{"2", 2, "P"}, {"3", 1, "P"}})),
+            "12: 2 2 3");
   EXPECT_EQ(FormatFactorLine(Done(Kind::kFactor, "1", "U", {})), "1:");
   EXPECT_EQ(FormatFactorLine(Done(Kind::kFactor, "0", "Zero", {})), "0:");
   EXPECT_EQ(FormatFactorLine(Done(Kind::kFactor, "97", "P", {{"97", 1, "P"}})), "97: 97");
-  EXPECT_EQ(FormatFactorLine(Done(Kind::kFactor, "340282366920938463463374607431768211457", "FF",
-                                  {{"59649589127497217", 1, "P"}, {"5704689200685129054721", 1, "P"}})),
-            "340282366920938463463374607431768211457: 59649589127497217 5704689200685129054721");
+  EXPECT_EQ(
+      FormatFactorLine(Done(Kind::kFactor, "340282366920938463463374607431768211457", "FF",
+                            {{"59649589127497217", 1, "P"}, {"5704689200685129054721", 1, "P"}})),
+      "340282366920938463463374607431768211457: 59649589127497217 5704689200685129054721");
 }
 
 TEST(FormatTest, MarksPrpAndCompositeCofactors) {
@@ -62,12 +64,15 @@ TEST(FormatTest, IsPrimeLines) {
 TEST(FormatTest, Json) {
   proto::Answer a = Done(proto::Kind::kFactor, "12", "FF", {{"2", 2, "P"}, {"3", 1, "P"}});
   EXPECT_EQ(AnswerToJson(a),
-            "{\"n\":\"12\",\"kind\":\"factor\",\"state\":\"done\",\"source\":\"inline\",\"result\":{\"status\":"
-            "\"FF\",\"factors\":[{\"p\":\"2\",\"e\":2,\"status\":\"P\"},{\"p\":\"3\",\"e\":1,\"status\":\"P\"}],"
+            "{\"n\":\"12\",\"kind\":\"factor\",\"state\":\"done\",\"source\":\"inline\",\"result\":"
+            "{\"status\":"
+            "\"FF\",\"factors\":[{\"p\":\"2\",\"e\":2,\"status\":\"P\"},{\"p\":\"3\",\"e\":1,"
+            "\"status\":\"P\"}],"
             "\"effort\":\"trial\",\"ms\":0.5}}");
   EXPECT_NE(AnswerToJson(a, true).find("\"source\":\"local\""), std::string::npos);
   EXPECT_EQ(JsonString("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
-  EXPECT_EQ(StatsToJson({{"jobs_done", 3}, {"uptime_s", 1.5}}), "{\"jobs_done\":3,\"uptime_s\":1.5}");
+  EXPECT_EQ(StatsToJson({{"jobs_done", 3}, {"uptime_s", 1.5}}),
+            "{\"jobs_done\":3,\"uptime_s\":1.5}");
 }
 
 }  // namespace

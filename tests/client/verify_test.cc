@@ -5,7 +5,8 @@
 namespace zfactor::client {
 namespace {
 
-proto::Answer Factored(const std::string& n, const std::string& status, std::vector<proto::Factor> factors) {
+proto::Answer Factored(const std::string& n, const std::string& status,
+                       std::vector<proto::Factor> factors) {
   proto::Answer a;
   a.n = n;
   a.kind = proto::Kind::kFactor;
@@ -24,13 +25,14 @@ TEST(VerifyTest, AcceptsConsistentAnswers) {
 }
 
 TEST(VerifyTest, RejectsInconsistentAnswers) {
-  EXPECT_NE(CheckAnswer(Factored("12", "FF", {{"2", 1, "P"}, {"3", 1, "P"}})), "");   // product 6
-  EXPECT_NE(CheckAnswer(Factored("12", "FF", {{"3", 1, "P"}, {"2", 2, "P"}})), "");   // not ascending
-  EXPECT_NE(CheckAnswer(Factored("12", "FF", {{"2", 2, "P"}, {"3", 1, "C"}})), "");   // FF with C
-  EXPECT_NE(CheckAnswer(Factored("12", "CF", {{"2", 2, "P"}, {"3", 1, "P"}})), "");   // CF without C
-  EXPECT_NE(CheckAnswer(Factored("12", "P", {{"12", 1, "P"}})), "");                  // 12 is not prime
-  EXPECT_NE(CheckAnswer(Factored("91", "FF", {{"91", 1, "PRP"}})), "");               // 91 = 7 * 13
-  EXPECT_NE(CheckAnswer(Factored("1", "FF", {{"1", 1, "P"}})), "");                   // factor 1
+  EXPECT_NE(CheckAnswer(Factored("12", "FF", {{"2", 1, "P"}, {"3", 1, "P"}})), "");  // product 6
+  EXPECT_NE(CheckAnswer(Factored("12", "FF", {{"3", 1, "P"}, {"2", 2, "P"}})),
+            "");  // not ascending
+  EXPECT_NE(CheckAnswer(Factored("12", "FF", {{"2", 2, "P"}, {"3", 1, "C"}})), "");  // FF with C
+  EXPECT_NE(CheckAnswer(Factored("12", "CF", {{"2", 2, "P"}, {"3", 1, "P"}})), "");  // CF without C
+  EXPECT_NE(CheckAnswer(Factored("12", "P", {{"12", 1, "P"}})), "");     // 12 is not prime
+  EXPECT_NE(CheckAnswer(Factored("91", "FF", {{"91", 1, "PRP"}})), "");  // 91 = 7 * 13
+  EXPECT_NE(CheckAnswer(Factored("1", "FF", {{"1", 1, "P"}})), "");      // factor 1
   EXPECT_NE(CheckAnswer(Factored("7", "Zero", {})), "");
   EXPECT_NE(CheckAnswer(Factored("7", "XX", {})), "");
   EXPECT_NE(CheckAnswer(Factored("12", "FF", {{"2", 2, "P"}, {"3", 1, "Q"}})), "");

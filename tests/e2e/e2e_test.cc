@@ -1,10 +1,9 @@
 // End-to-end tests: the real broker, gateway and workers (and zfactor-stack,
 // the zfactor CLI and the Python client) on loopback.
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -30,12 +29,15 @@ using client::ComputeOptions;
 using std::chrono::milliseconds;
 
 const char k2_128_1[] = "340282366920938463463374607431768211457";
-const char k2_128_1_Line[] = "340282366920938463463374607431768211457: 59649589127497217 5704689200685129054721";
+const char k2_128_1_Line[] =
+    "340282366920938463463374607431768211457: 59649589127497217 5704689200685129054721";
 constexpr milliseconds kJobTimeout{120000};
 
 // Factors above 2^64 may come back as PRP when no proof was attempted; the
 // numbers must still match exactly.
-std::string WithoutPrpMarks(const std::string& s) { return std::regex_replace(s, std::regex("\\[PRP\\]"), ""); }
+std::string WithoutPrpMarks(const std::string& s) {
+  return std::regex_replace(s, std::regex("\\[PRP\\]"), "");
+}
 
 // Asks and waits (wait_ms, then `wait` requests) for a final answer.
 proto::Answer Final(Client& c, proto::Kind kind, const std::string& n) {
@@ -159,7 +161,8 @@ TEST_F(ServiceTest, IsPrimeQueuedPath) {
   ASSERT_TRUE(LookupSemiprime("C40_1", &n, &p, &q));
   ASSERT_TRUE(Start());  // inline_prime_digits = 30: 39-digit numbers become jobs
   Client c(service_->ClientOptions());
-  proto::Answer prime = Final(c, proto::Kind::kIsPrime, "170141183460469231731687303715884105727");  // 2^127-1
+  proto::Answer prime =
+      Final(c, proto::Kind::kIsPrime, "170141183460469231731687303715884105727");  // 2^127-1
   EXPECT_EQ(prime.source, proto::Source::kJob);
   ASSERT_TRUE(prime.result.has_value());
   EXPECT_TRUE(prime.result->status == "P" || prime.result->status == "PRP") << prime.result->status;
@@ -221,7 +224,8 @@ TEST_F(ServiceTest, BatchAnswersInOrder) {
     EXPECT_EQ(client::CheckAnswer(a.value()), "");
     lines.push_back(WithoutPrpMarks(client::FormatFactorLine(a.value())));
   }
-  EXPECT_EQ(lines, (std::vector<std::string>{"12: 2 2 3", k2_128_1_Line, "97: 97", n30 + ": " + p + " " + q}));
+  EXPECT_EQ(lines, (std::vector<std::string>{"12: 2 2 3", k2_128_1_Line, "97: 97",
+                                             n30 + ": " + p + " " + q}));
   const proto::Item& bad = items.value()[4];
   EXPECT_FALSE(bad.ok);
   EXPECT_EQ(bad.index, 4u);
@@ -284,8 +288,9 @@ class StackTest : public ::testing::Test {
     const std::string ready = scratch_.path() + "/stack.ready";
     stack_ = std::make_unique<stack::Child>(
         "zfactor-stack",
-        std::vector<std::string>{BinDir() + "/zfactor-stack", "--port-base", "0", "--workers", "1", "--threads", "1",
-                                 "--cache", scratch_.path() + "/cache.db", "--ready-file", ready},
+        std::vector<std::string>{BinDir() + "/zfactor-stack", "--port-base", "0", "--workers", "1",
+                                 "--threads", "1", "--cache", scratch_.path() + "/cache.db",
+                                 "--ready-file", ready},
         ready);
     ASSERT_TRUE(stack_->Start());
     ASSERT_TRUE(stack_->WaitReady(milliseconds(60000))) << stack_->exit_status();
@@ -307,13 +312,15 @@ class StackTest : public ::testing::Test {
 
 TEST_F(StackTest, ServesAndStopsCleanlyOnSigterm) {
   Client c(Options());
-  EXPECT_EQ(WithoutPrpMarks(client::FormatFactorLine(Final(c, proto::Kind::kFactor, k2_128_1))), k2_128_1_Line);
+  EXPECT_EQ(WithoutPrpMarks(client::FormatFactorLine(Final(c, proto::Kind::kFactor, k2_128_1))),
+            k2_128_1_Line);
 
   const std::vector<pid_t> children = ChildrenOf(stack_->pid());
   EXPECT_EQ(children.size(), 3u);  // broker, gateway, one worker
   stack_->Stop(milliseconds(30000));
   EXPECT_EQ(stack_->exit_status(), "exited with status 0");
-  for (pid_t pid : children) EXPECT_FALSE(Alive(pid)) << "child " << pid << " outlived zfactor-stack";
+  for (pid_t pid : children)
+    EXPECT_FALSE(Alive(pid)) << "child " << pid << " outlived zfactor-stack";
 }
 
 TEST_F(StackTest, RestartsAWorkerThatDies) {
@@ -343,7 +350,8 @@ TEST_F(StackTest, RestartsAWorkerThatDies) {
     }
   }
   ASSERT_TRUE(restarted);
-  EXPECT_EQ(WithoutPrpMarks(client::FormatFactorLine(Final(c, proto::Kind::kFactor, k2_128_1))), k2_128_1_Line);
+  EXPECT_EQ(WithoutPrpMarks(client::FormatFactorLine(Final(c, proto::Kind::kFactor, k2_128_1))),
+            k2_128_1_Line);
 }
 
 TEST_F(StackTest, CliAgainstTheStack) {
@@ -363,14 +371,16 @@ TEST_F(StackTest, CliAgainstTheStack) {
 
 TEST_F(StackTest, PythonClientAgainstTheStack) {
   std::string out;
-  const int status = RunCommand("/usr/bin/python3 " + SourceDir() + "/client/python/zfactor_client.py --endpoint " +
-                                    endpoint_ + " 12 " + k2_128_1 + " 1",
+  const int status = RunCommand("/usr/bin/python3 " + SourceDir() +
+                                    "/client/python/zfactor_client.py --endpoint " + endpoint_ +
+                                    " 12 " + k2_128_1 + " 1",
                                 &out);
   EXPECT_EQ(status, 0) << out;
   EXPECT_EQ(WithoutPrpMarks(out), std::string("12: 2 2 3\n") + k2_128_1_Line + "\n1:\n");
 
   // Every operation and error code of PROTOCOL.md section 2, from Python.
-  EXPECT_EQ(RunCommand("/usr/bin/python3 " + SourceDir() + "/tests/e2e/python_client_e2e.py " + endpoint_ + " 2>&1",
+  EXPECT_EQ(RunCommand("/usr/bin/python3 " + SourceDir() + "/tests/e2e/python_client_e2e.py " +
+                           endpoint_ + " 2>&1",
                        &out),
             0)
       << out;

@@ -21,7 +21,8 @@ std::string BinDir() { return ZF_BIN_DIR; }
 std::string SourceDir() { return ZF_SOURCE_DIR; }
 
 bool HaveExecutables(std::string* missing) {
-  for (const char* name : {"zfactor-broker", "zfactor-gateway", "zfactor-worker", "zfactor-stack", "zfactor"}) {
+  for (const char* name :
+       {"zfactor-broker", "zfactor-gateway", "zfactor-worker", "zfactor-stack", "zfactor"}) {
     const std::string path = BinDir() + "/" + name;
     if (access(path.c_str(), X_OK) != 0) {
       *missing = path;
@@ -64,8 +65,9 @@ bool Service::StartBroker() {
   const std::string ready = scratch_ + "/broker.ready";
   broker_ = std::make_unique<stack::Child>(
       "broker",
-      std::vector<std::string>{BinDir() + "/zfactor-broker", "--front", "tcp://127.0.0.1:*", "--back",
-                               "tcp://127.0.0.1:*", "--pub", "tcp://127.0.0.1:*", "--ready-file", ready},
+      std::vector<std::string>{BinDir() + "/zfactor-broker", "--front", "tcp://127.0.0.1:*",
+                               "--back", "tcp://127.0.0.1:*", "--pub", "tcp://127.0.0.1:*",
+                               "--ready-file", ready},
       ready);
   if (!broker_->Start() || !broker_->WaitReady(kReadyTimeout)) {
     ADD_FAILURE() << "broker did not start: " << broker_->exit_status();
@@ -86,8 +88,9 @@ bool Service::StartGateway() {
   const std::string ready = scratch_ + "/gateway" + std::to_string(++gateway_starts_) + ".ready";
   gateway_ = std::make_unique<stack::Child>(
       "gateway",
-      std::vector<std::string>{BinDir() + "/zfactor-gateway", "--listen", "tcp://127.0.0.1:*", "--broker", front_,
-                               "--results", pub_, "--cache", options_.cache_path, "--inline-prime-digits",
+      std::vector<std::string>{BinDir() + "/zfactor-gateway", "--listen", "tcp://127.0.0.1:*",
+                               "--broker", front_, "--results", pub_, "--cache",
+                               options_.cache_path, "--inline-prime-digits",
                                std::to_string(options_.inline_prime_digits), "--ready-file", ready},
       ready);
   if (!gateway_->Start() || !gateway_->WaitReady(kReadyTimeout)) {

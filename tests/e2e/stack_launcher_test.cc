@@ -1,11 +1,10 @@
 // zfactor-stack against fake broker/gateway/worker scripts: start order,
 // endpoints handed from one child to the next, restarts, clean stop.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cerrno>
 #include <fstream>
@@ -58,7 +57,8 @@ bool Alive(pid_t pid) { return kill(pid, 0) == 0 || errno != ESRCH; }
 class StackLauncherTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (access((BinDir() + "/zfactor-stack").c_str(), X_OK) != 0) GTEST_SKIP() << "zfactor-stack not built";
+    if (access((BinDir() + "/zfactor-stack").c_str(), X_OK) != 0)
+      GTEST_SKIP() << "zfactor-stack not built";
     ASSERT_FALSE(dir_.path().empty());
     for (const char* name : {"zfactor-broker", "zfactor-gateway", "zfactor-worker"}) {
       const std::string path = dir_.path() + "/" + name;
@@ -68,14 +68,23 @@ class StackLauncherTest : public ::testing::Test {
   }
 
   std::unique_ptr<stack::Child> Launch(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {BinDir() + "/zfactor-stack", "--bin-dir", dir_.path(),
-                                     "--port-base", "0", "--ready-file", ready(), "--grace-ms", "2000"};
+    std::vector<std::string> argv = {BinDir() + "/zfactor-stack",
+                                     "--bin-dir",
+                                     dir_.path(),
+                                     "--port-base",
+                                     "0",
+                                     "--ready-file",
+                                     ready(),
+                                     "--grace-ms",
+                                     "2000"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<stack::Child>("zfactor-stack", argv, ready());
   }
 
   std::string ready() const { return dir_.path() + "/stack.ready"; }
-  std::vector<std::string> Log(const std::string& name) const { return ReadLines(dir_.path() + "/" + name + ".log"); }
+  std::vector<std::string> Log(const std::string& name) const {
+    return ReadLines(dir_.path() + "/" + name + ".log");
+  }
   // Workers have no ready-file: wait until the fakes have logged `count` starts.
   std::vector<std::string> WaitForLog(const std::string& name, std::size_t count) const {
     const auto deadline = std::chrono::steady_clock::now() + milliseconds(20000);
@@ -98,19 +107,22 @@ TEST_F(StackLauncherTest, StartsInOrderHandsOnEndpointsAndStopsCleanly) {
   EXPECT_EQ((*values)["back"], "tcp://127.0.0.1:1002");
   EXPECT_EQ((*values)["pub"], "tcp://127.0.0.1:1003");
 
-  auto broker = Log("zfactor-broker"), gateway = Log("zfactor-gateway"), workers = WaitForLog("zfactor-worker", 2);
+  auto broker = Log("zfactor-broker"), gateway = Log("zfactor-gateway"),
+       workers = WaitForLog("zfactor-worker", 2);
   ASSERT_EQ(broker.size(), 1u);
   ASSERT_EQ(gateway.size(), 1u);
   ASSERT_EQ(workers.size(), 2u);
-  EXPECT_NE(broker[0].find("--front tcp://127.0.0.1:* --back tcp://127.0.0.1:* --pub tcp://127.0.0.1:*"),
-            std::string::npos)
+  EXPECT_NE(
+      broker[0].find("--front tcp://127.0.0.1:* --back tcp://127.0.0.1:* --pub tcp://127.0.0.1:*"),
+      std::string::npos)
       << broker[0];
   // The gateway and workers get the broker's actual endpoints.
   EXPECT_NE(gateway[0].find("--listen tcp://127.0.0.1:* --broker tcp://127.0.0.1:1001 --results "
                             "tcp://127.0.0.1:1003 --cache /tmp/x.db"),
             std::string::npos)
       << gateway[0];
-  EXPECT_NE(workers[0].find("--broker tcp://127.0.0.1:1002 --threads 3"), std::string::npos) << workers[0];
+  EXPECT_NE(workers[0].find("--broker tcp://127.0.0.1:1002 --threads 3"), std::string::npos)
+      << workers[0];
 
   s->Stop(milliseconds(20000));
   EXPECT_EQ(s->exit_status(), "exited with status 0");
