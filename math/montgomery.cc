@@ -53,6 +53,12 @@ void MontgomeryMpn::Sqr(Residue& r, const Residue& a) {
   Redc(r);
 }
 
+void MontgomeryMpn::Add(Residue& r, const Residue& a, const Residue& b) const {
+  const mp_size_t k = static_cast<mp_size_t>(k_);
+  const mp_limb_t carry = mpn_add_n(r.data(), a.data(), b.data(), k);
+  if (carry != 0 || mpn_cmp(r.data(), n_.data(), k) >= 0) mpn_sub_n(r.data(), r.data(), n_.data(), k);
+}
+
 void MontgomeryMpn::Sub(Residue& r, const Residue& a, const Residue& b) const {
   const mp_size_t k = static_cast<mp_size_t>(k_);
   if (mpn_sub_n(r.data(), a.data(), b.data(), k) != 0) mpn_add_n(r.data(), r.data(), n_.data(), k);

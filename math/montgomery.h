@@ -26,6 +26,7 @@ class MontgomeryMpn {
 
   void Mul(Residue& r, const Residue& a, const Residue& b);  // r = a b / R; r may alias a or b
   void Sqr(Residue& r, const Residue& a);                    // r = a^2 / R; r may alias a
+  void Add(Residue& r, const Residue& a, const Residue& b) const;  // r = a + b mod n
   void Sub(Residue& r, const Residue& a, const Residue& b) const;  // r = a - b mod n
   void Double(Residue& r) const;                                  // r = 2 r mod n
 

@@ -1,12 +1,13 @@
 // bench_math: prints the math engine's benchmark tables (docs/PERFORMANCE.md).
 //
 //   bench_math [--quick] [--seeds N] [--rows P15xP70,P20xP70,...] [--numbers FILE]
-//              [--no-ecm-binary]
+//              [--no-ecm-binary] [--own-ecm]
 //
 // Rows: a 1000-digit prime through our BPSW, GMP's mpz_probab_prime_p(n, 24)
 // and PARI's ispseudoprime (gp, same prime); then each ECM number of
 // numbers/ecm.txt split by our ECM ladder (math/ecm.h levels, no SIQS) and by
 // the `ecm` binary climbing the same B1 ladder, median over seeds.
+// --own-ecm replaces the ECM table by libecm against the self-written ECM.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,6 +24,7 @@
 #include "math/factor.h"
 #include "math/job.h"
 #include "math/primality.h"
+#include "bench/math/own_ecm.h"
 
 namespace zfactor::math {
 namespace {
@@ -156,6 +158,64 @@ double EcmBinarySeconds(const mpz_class& n, const mpz_class& p, std::string* whe
   return Seconds(t0);
 }
 
+// The self-written ECM (bench/math/own_ecm.h) on the same ladder, B2 = 100 B1.
+double OwnEcmSeconds(const mpz_class& n, unsigned seed, std::string* where) {
+  uint64_t sigma = 6 + uint64_t{seed} * 1000003u;
+  int total = 0;
+  auto t0 = Clock::now();
+  for (const EcmLevel& level : kEcmLevels) {
+    const auto b1 = static_cast<uint32_t>(level.b1);
+    for (int i = 0; i < level.curves; ++i) {
+      ++total;
+      if (bench::OwnEcmCurve(n, b1, 100 * b1, sigma++)) {
+        *where = std::to_string(b1) + "/" + std::to_string(total);
+        return Seconds(t0);
+      }
+    }
+  }
+  *where = "none";
+  return Seconds(t0);
+}
+
+// libecm against the self-written ECM: ms per curve at each B1 (libecm's
+// default B2, ours 100 B1), and the median time to split each number.
+void OwnVsLibecmRows(const std::vector<EcmNumber>& numbers, int seeds) {
+  const EcmNumber& first = numbers.front();
+  std::printf("\n| B1 (on %s) | libecm ms/curve (default B2) | own ECM ms/curve (B2 = 100 B1) |\n|---|---|---|\n",
+              first.name.c_str());
+  Budget budget;
+  Hooks hooks;
+  Job job(budget, hooks);
+  for (double b1 : {11e3, 5e4}) {
+    constexpr int kCurves = 8;
+    auto t0 = Clock::now();
+    for (int i = 0; i < kCurves; ++i) EcmCurve(first.n, b1, 1000 + i, job);
+    const double lib = 1e3 * Seconds(t0) / kCurves;
+    t0 = Clock::now();
+    for (int i = 0; i < kCurves; ++i) {
+      bench::OwnEcmCurve(first.n, static_cast<uint32_t>(b1), static_cast<uint32_t>(100 * b1), 1000 + i);
+    }
+    const double own = 1e3 * Seconds(t0) / kCurves;
+    std::printf("| %.0f | %.1f | %.1f |\n", b1, lib, own);
+  }
+  std::printf("\n| number | libecm ladder: median s | own ECM ladder: median s | per-seed own (s, B1/curves) |\n"
+              "|---|---|---|---|\n");
+  for (const auto& row : numbers) {
+    std::vector<double> lib, own;
+    std::string detail;
+    for (int s = 1; s <= seeds; ++s) {
+      std::string where;
+      lib.push_back(OurEcmSeconds(row.n, static_cast<unsigned>(s), &where));
+      own.push_back(OwnEcmSeconds(row.n, static_cast<unsigned>(s), &where));
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%s%.1f (%s)", detail.empty() ? "" : ", ", own.back(), where.c_str());
+      detail += buf;
+    }
+    std::printf("| %s | %.2f | %.2f | %s |\n", row.name.c_str(), Median(lib), Median(own), detail.c_str());
+    std::fflush(stdout);
+  }
+}
+
 void EcmRows(const std::vector<EcmNumber>& numbers, int seeds, bool with_binary) {
   std::printf("\n| number | digits | ours (libecm in-process): median s | ecm binary: median s | per-seed ours "
               "(s, B1/curves) |\n|---|---|---|---|---|\n");
@@ -187,7 +247,7 @@ void EcmRows(const std::vector<EcmNumber>& numbers, int seeds, bool with_binary)
 
 int main(int argc, char** argv) {
   using namespace zfactor::math;
-  bool quick = false, with_binary = true;
+  bool quick = false, with_binary = true, own_ecm = false;
   int seeds = 7;
   std::string numbers_path = std::string(ZF_NUMBERS_DIR) + "/ecm.txt";
   std::string rows;
@@ -195,6 +255,8 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--quick") {
       quick = true;
+    } else if (a == "--own-ecm") {
+      own_ecm = true;
     } else if (a == "--no-ecm-binary") {
       with_binary = false;
     } else if (a == "--seeds" && i + 1 < argc) {
@@ -205,7 +267,8 @@ int main(int argc, char** argv) {
       numbers_path = argv[++i];
     } else {
       std::fprintf(stderr,
-                   "usage: bench_math [--quick] [--seeds N] [--rows A,B] [--numbers FILE] [--no-ecm-binary]\n");
+                   "usage: bench_math [--quick] [--seeds N] [--rows A,B] [--numbers FILE] [--no-ecm-binary]"
+                   " [--own-ecm]\n");
       return 2;
     }
   }
@@ -220,6 +283,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no ECM numbers selected from %s\n", numbers_path.c_str());
     return 1;
   }
-  EcmRows(selected, seeds, with_binary);
+  if (own_ecm) {
+    OwnVsLibecmRows(selected, seeds);
+  } else {
+    EcmRows(selected, seeds, with_binary);
+  }
   return 0;
 }
