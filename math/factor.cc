@@ -16,14 +16,9 @@
 #include "math/pm1.h"
 #include "math/primality.h"
 #include "math/proof.h"
-#include "math/rho.h"
 #include "math/trial.h"
-#ifdef ZF_HAVE_MATH_SMALL
-#include "math/small/small.h"
-#endif
-#ifdef ZF_HAVE_SIQS
 #include "math/siqs/siqs.h"
-#endif
+#include "math/small/small.h"
 
 namespace zfactor::math {
 namespace {
@@ -75,13 +70,7 @@ class Ladder {
   std::optional<mpz_class> Split(Work& w) {
     const mpz_class& c = w.c;
     const size_t bits = mpz_sizeinbase(c.get_mpz_t(), 2);
-#ifdef ZF_HAVE_MATH_SMALL
     if (bits <= 128) return SplitSmall(c, bits);
-#endif
-    if (bits <= 128) {
-      job_->Note("rho");
-      if (auto d = PollardRho(c, 1, bits <= 64 ? (1u << 22) : (1u << 16), *job_)) return d;
-    }
     const size_t digits = mpz_sizeinbase(c.get_mpz_t(), 10);
     if (!w.pm1_done) {
       w.pm1_done = true;
@@ -90,7 +79,7 @@ class Ladder {
       job_->Note("p-1 B1=" + B1Name(b1) + " B2=" + B1Name(100.0 * b1));
       if (auto d = PollardPm1(c, b1, 100 * b1, *job_)) return d;
     }
-    bool siqs = SiqsAvailable() && job_->budget().use_siqs && digits <= kSiqsMaxDigits;
+    bool siqs = job_->budget().use_siqs && digits <= kSiqsMaxDigits;
     const double pretest = kSiqsPretestRatio * static_cast<double>(digits);
     for (; w.ecm_levels_done < std::size(kEcmLevels); ++w.ecm_levels_done) {
       const EcmLevel& level = kEcmLevels[w.ecm_levels_done];
@@ -107,15 +96,6 @@ class Ladder {
   }
 
  private:
-  static constexpr bool SiqsAvailable() {
-#ifdef ZF_HAVE_SIQS
-    return true;
-#else
-    return false;
-#endif
-  }
-
-#ifdef ZF_HAVE_MATH_SMALL
   std::optional<mpz_class> SplitSmall(const mpz_class& c, size_t bits) {
     job_->Note("word-size engine");
     if (bits <= 64) {
@@ -134,7 +114,6 @@ class Ladder {
     if (d > 1 && d < c) return d;
     return std::nullopt;
   }
-#endif
 
   std::optional<mpz_class> RunEcmLevel(const mpz_class& c, const EcmLevel& level) {
     const int curves =
@@ -149,7 +128,6 @@ class Ladder {
   }
 
   std::optional<mpz_class> RunSiqs(const mpz_class& c) {
-#ifdef ZF_HAVE_SIQS
     siqs::Options options;
     options.threads = job_->budget().threads;
     options.seed = job_->budget().seed;
@@ -158,9 +136,6 @@ class Ladder {
     job_->Note("SIQS " + std::to_string(mpz_sizeinbase(c.get_mpz_t(), 10)) + " digits (" +
                std::to_string(stats.relations) + " relations)");
     if (d && *d > 1 && *d < c && mpz_divisible_p(c.get_mpz_t(), d->get_mpz_t())) return d;
-#else
-    (void)c;
-#endif
     return std::nullopt;
   }
 
