@@ -218,6 +218,7 @@ class Gateway::Impl {
 
   // ---- timers and broker liveness
   void Tick(int64_t now);
+  void ResubmitAfterOutage();
   void SendToBroker(const Internal& message, bool* ok = nullptr);
   bool BrokerDown(int64_t now) const;
   int64_t LivenessMs() const { return int64_t{kLiveness} * config_.heartbeat_ms; }
@@ -429,6 +430,7 @@ void Gateway::Impl::Tick(int64_t now) {
       ZF_LOG(kInfo) << "broker " << config_.broker << " is up";
     }
     broker_was_down_ = down;
+    if (!down) ResubmitAfterOutage();
   }
   // Submits the broker never answered.
   std::vector<std::string> expired;
@@ -437,7 +439,18 @@ void Gateway::Impl::Tick(int64_t now) {
     if (it != jobs_.end() && now - it->second.submit_ms >= LivenessMs()) expired.push_back(id);
   }
   for (const std::string& id : expired) {
-    FailSubmit(id, MakeError(ErrorCode::kUnavailable, "the broker did not answer the submit"), 0);
+    Job& job = jobs_.at(id);
+    if (!job.persisted) {
+      FailSubmit(id, MakeError(ErrorCode::kUnavailable, "the broker did not answer the submit"), 0);
+      continue;
+    }
+    // A job the broker accepted before (a resubmit): it stays open, and is
+    // submitted again when the broker is back or a client asks for it.
+    job.acked = true;
+    job.submitted = false;
+    unacked_.erase(id);
+    const std::vector<uint64_t> waiters = job.waiters;
+    for (uint64_t key : waiters) TryReply(key);
   }
   // Held replies whose time is up.
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
@@ -450,6 +463,27 @@ void Gateway::Impl::Tick(int64_t now) {
   }
   AnswerStatsWaiters(/*only_expired=*/true, now);
   UpdateGauges();
+}
+
+void Gateway::Impl::ResubmitAfterOutage() {
+  // The broker may have restarted and lost its queue. Jobs someone is waiting
+  // for are submitted again now (same id: the broker treats a job it holds as
+  // a duplicate); the rest when a client next asks for them.
+  int resubmitted = 0;
+  for (auto& [id, job] : jobs_) {
+    if (unacked_.count(id)) continue;
+    const bool wanted = !job.subscribers.empty() ||
+                        std::any_of(job.waiters.begin(), job.waiters.end(),
+                                    [&](uint64_t key) { return pending_.count(key) > 0; });
+    if (wanted && Submit(job).ok()) {
+      ++resubmitted;
+    } else {
+      job.submitted = false;
+    }
+  }
+  if (resubmitted > 0) {
+    ZF_LOG(kInfo) << "submitted " << resubmitted << " waited-for jobs again";
+  }
 }
 
 void Gateway::Impl::UpdateGauges() {

@@ -652,6 +652,35 @@ TEST_F(GatewayTest, SilentBrokerGivesUnavailable) {
   EXPECT_EQ(r.stats->at("broker_up"), 0);
 }
 
+TEST_F(GatewayTest, WaitedForJobsAreSubmittedAgainAfterABrokerOutage) {
+  auto a = NewClient();
+  auto b = NewClient();
+  const std::string job = QueueBig(*a);
+  ASSERT_FALSE(job.empty());
+  b->Send(JobOp(Op::kWait, job, 60000));
+  broker_->set_silent(true);
+  Request stats;
+  stats.op = Op::kStats;
+  bool down = false;
+  for (int i = 0; i < 100 && !down; ++i) {
+    Reply r = a->Call(stats);
+    down = r.ok && r.stats && r.stats->at("broker_up") == 0;
+    if (!down) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(down);
+  EXPECT_EQ(ErrorCodeOf(a->Call(Compute(Op::kFactor, kBig2))), "unavailable");
+  broker_->set_silent(false);
+  for (int i = 0; i < 200 && broker_->Submits(kBig) < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(broker_->Submits(kBig), 2);
+  EXPECT_EQ(broker_->Received(MsgType::kSubmit).back().job, job);
+  EXPECT_EQ(PublishUntilDone(*a, job, kBig).state, JobState::kDone);
+  Reply waited = b->RecvReply();
+  ASSERT_TRUE(waited.ok && waited.answer);
+  EXPECT_EQ(waited.answer->state, JobState::kDone);
+}
+
 TEST_F(GatewayTest, WaitTimesOutWithTheCurrentState) {
   auto client = NewClient();
   const std::string job = QueueBig(*client);
