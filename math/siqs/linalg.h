@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "math/factor.h"
 #include "math/siqs/filter.h"
 
 namespace zfactor::math::siqs {
@@ -14,12 +15,12 @@ namespace zfactor::math::siqs {
 // Dense Gaussian elimination: O(cols^2 * (rows + cols) / 64); small matrices only.
 std::vector<uint64_t> DenseDependencies(const Matrix& m);
 
-// Montgomery's block Lanczos (64-bit blocks). Empty on a breakdown; a
-// different seed usually succeeds.
-std::vector<uint64_t> BlockLanczos(const Matrix& m, uint64_t seed);
+// Montgomery's block Lanczos (64-bit blocks). Empty on a breakdown (a
+// different seed usually succeeds) or when hooks.Cancelled().
+std::vector<uint64_t> BlockLanczos(const Matrix& m, uint64_t seed, const Hooks& hooks = {});
 
 // Dense elimination for small matrices, block Lanczos (with retries) otherwise.
-std::vector<uint64_t> FindDependencies(const Matrix& m, uint64_t seed);
+std::vector<uint64_t> FindDependencies(const Matrix& m, uint64_t seed, const Hooks& hooks = {});
 
 // Clears the bits of dependencies that do not sum to zero; returns how many remain.
 int KeepValidDependencies(const Matrix& m, std::vector<uint64_t>* deps);

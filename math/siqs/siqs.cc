@@ -175,8 +175,8 @@ void Sieve(SieveRun& run) {
 }
 
 // Filtering, linear algebra and square roots over the relations gathered so far.
-std::optional<mpz_class> Finish(const Setup& s, std::vector<Relation>* rels, uint64_t seed, Stats* stats,
-                                size_t* matrix_bytes) {
+std::optional<mpz_class> Finish(const Setup& s, std::vector<Relation>* rels, uint64_t seed, const Hooks& hooks,
+                                Stats* stats, size_t* matrix_bytes) {
   RemoveDuplicates(rels);
   const Matrix m = BuildMatrix(s.fb, *rels, kExcess);
   size_t bytes = 0;
@@ -187,7 +187,7 @@ std::optional<mpz_class> Finish(const Setup& s, std::vector<Relation>* rels, uin
     stats->matrix_cols = m.cols.size();
   }
   if (m.cols.size() <= m.nrows) return std::nullopt;
-  const std::vector<uint64_t> deps = FindDependencies(m, seed);
+  const std::vector<uint64_t> deps = FindDependencies(m, seed, hooks);
   if (deps.empty()) return std::nullopt;
   return SquareRoot(s.fb, *rels, m, deps);
 }
@@ -225,7 +225,7 @@ std::optional<mpz_class> FindFactor(const mpz_class& n, const Options& options, 
     const auto la_start = Clock::now();
     std::vector<Relation> rels = run.relations;
     size_t matrix_bytes = 0;
-    factor = Finish(*setup, &rels, options.seed + round, stats, &matrix_bytes);
+    factor = Finish(*setup, &rels, options.seed + round, hooks, stats, &matrix_bytes);
     stats->linalg_seconds += SecondsSince(la_start);
     stats->peak_bytes = std::max(stats->peak_bytes, run.scratch_bytes + 2 * run.relation_bytes + matrix_bytes);
     if (factor) break;
@@ -285,7 +285,7 @@ std::optional<mpz_class> FactorFromBatches(const mpz_class& n, const Options& op
     }
   }
   size_t matrix_bytes = 0;
-  factor = Finish(*setup, &rels, options.seed, stats, &matrix_bytes);
+  factor = Finish(*setup, &rels, options.seed, Hooks{}, stats, &matrix_bytes);
   if (factor && (*factor <= 1 || *factor >= n || !mpz_divisible_p(n.get_mpz_t(), factor->get_mpz_t()))) {
     return std::nullopt;
   }
