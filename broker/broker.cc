@@ -178,8 +178,8 @@ void Broker::Run() {
   while (!stop_.load() && !core::StopRequested()) {
     try {
       zmq::poll(items, 2, timeout);
-      if (items[0].revents & ZMQ_POLLIN) HandleFront();
-      if (items[1].revents & ZMQ_POLLIN) HandleBack();
+      if (items[0].revents & ZMQ_POLLIN) Drain(Side::kFront);
+      if (items[1].revents & ZMQ_POLLIN) Drain(Side::kBack);
       Dispatch();
       PurgeExpired();
       SendHeartbeats();
@@ -198,33 +198,50 @@ void Broker::Run() {
 
 // ---------------------------------------------------------------- front
 
-void Broker::HandleFront() {
+void Broker::Drain(Side side) {
+  zmq::socket_t& socket = side == Side::kFront ? front_ : back_;
+  const char* name = side == Side::kFront ? "front" : "back";
   std::vector<zmq::message_t> frames;
-  for (int i = 0; i < kMaxBatch && core::RecvMultipart(front_, &frames, zmq::recv_flags::dontwait);
+  for (int i = 0; i < kMaxBatch && core::RecvMultipart(socket, &frames, zmq::recv_flags::dontwait);
        ++i) {
     if (frames.size() != 2 || frames[0].size() == 0) {
-      ++malformed_;
-      m_->malformed->Increment();
-      ZF_LOG(kWarning) << "front: dropping a message of " << frames.size() << " frames";
+      Malformed(std::string(name) + ": dropping a message of " + std::to_string(frames.size()) +
+                " frames");
       continue;
     }
     const std::string identity = core::ToString(frames[0]);
-    Gateway& g = gateways_[identity];
-    g.expiry_ms = core::NowMs() + int64_t{config_.heartbeat_ms} * config_.liveness;
+    // Any traffic shows the peer is alive, even a message that then fails to decode.
+    if (side == Side::kFront) {
+      gateways_[identity].expiry_ms = LeaseEnd();
+    } else if (auto w = workers_.find(identity); w != workers_.end()) {
+      w->second.expiry_ms = LeaseEnd();
+    }
     auto m = proto::DecodeInternal(std::string_view(frames[1].data<char>(), frames[1].size()));
     if (!m.ok()) {
-      ++malformed_;
-      m_->malformed->Increment();
-      ZF_LOG(kWarning) << "front: dropping undecodable message from " << ShortId(identity) << ": "
-                       << m.error().message;
+      Malformed(std::string(name) + ": dropping undecodable message from " + ShortId(identity) +
+                ": " + m.error().message);
       continue;
     }
     try {
-      OnFrontMessage(identity, m.value());
+      if (side == Side::kFront) {
+        OnFrontMessage(identity, m.value());
+      } else {
+        OnBackMessage(identity, m.value());
+      }
     } catch (const std::exception& e) {
-      ZF_LOG(kError) << "front: " << proto::MsgTypeName(m.value().type) << ": " << e.what();
+      ZF_LOG(kError) << name << ": " << proto::MsgTypeName(m.value().type) << ": " << e.what();
     }
   }
+}
+
+void Broker::Malformed(const std::string& what) {
+  ++malformed_;
+  m_->malformed->Increment();
+  ZF_LOG(kWarning) << what;
+}
+
+int64_t Broker::LeaseEnd() const {
+  return core::NowMs() + int64_t{config_.heartbeat_ms} * config_.liveness;
 }
 
 void Broker::OnFrontMessage(const std::string& identity, const Internal& m) {
@@ -257,10 +274,8 @@ void Broker::OnFrontMessage(const std::string& identity, const Internal& m) {
     case MsgType::kHeartbeat:
       return;  // liveness already noted
     default:
-      ++malformed_;
-      m_->malformed->Increment();
-      ZF_LOG(kWarning) << "front: unexpected " << proto::MsgTypeName(m.type) << " from "
-                       << ShortId(identity);
+      Malformed(std::string("front: unexpected ") + proto::MsgTypeName(m.type) + " from " +
+                ShortId(identity));
   }
 }
 
@@ -338,37 +353,6 @@ void Broker::OnCancel(const std::string& gateway, const Internal& m) {
 
 // ---------------------------------------------------------------- back
 
-void Broker::HandleBack() {
-  std::vector<zmq::message_t> frames;
-  for (int i = 0; i < kMaxBatch && core::RecvMultipart(back_, &frames, zmq::recv_flags::dontwait);
-       ++i) {
-    if (frames.size() != 2 || frames[0].size() == 0) {
-      ++malformed_;
-      m_->malformed->Increment();
-      ZF_LOG(kWarning) << "back: dropping a message of " << frames.size() << " frames";
-      continue;
-    }
-    const std::string identity = core::ToString(frames[0]);
-    auto w = workers_.find(identity);
-    if (w != workers_.end()) {
-      w->second.expiry_ms = core::NowMs() + int64_t{config_.heartbeat_ms} * config_.liveness;
-    }
-    auto m = proto::DecodeInternal(std::string_view(frames[1].data<char>(), frames[1].size()));
-    if (!m.ok()) {
-      ++malformed_;
-      m_->malformed->Increment();
-      ZF_LOG(kWarning) << "back: dropping undecodable message from " << ShortId(identity) << ": "
-                       << m.error().message;
-      continue;
-    }
-    try {
-      OnBackMessage(identity, m.value());
-    } catch (const std::exception& e) {
-      ZF_LOG(kError) << "back: " << proto::MsgTypeName(m.value().type) << ": " << e.what();
-    }
-  }
-}
-
 void Broker::OnBackMessage(const std::string& identity, const Internal& m) {
   switch (m.type) {
     case MsgType::kReady:
@@ -389,10 +373,8 @@ void Broker::OnBackMessage(const std::string& identity, const Internal& m) {
       RemoveWorker(identity, /*died=*/false, "said bye");
       return;
     default:
-      ++malformed_;
-      m_->malformed->Increment();
-      ZF_LOG(kWarning) << "back: unexpected " << proto::MsgTypeName(m.type) << " from "
-                       << ShortId(identity);
+      Malformed(std::string("back: unexpected ") + proto::MsgTypeName(m.type) + " from " +
+                ShortId(identity));
   }
 }
 
@@ -402,25 +384,21 @@ void Broker::OnReady(const std::string& identity, const Internal& m) {
   w.identity = identity;
   w.name = m.name;
   w.capacity = m.capacity;
-  w.expiry_ms = core::NowMs() + int64_t{config_.heartbeat_ms} * config_.liveness;
+  w.expiry_ms = LeaseEnd();
   ZF_LOG(kInfo) << "worker " << m.name << " (" << ShortId(identity) << ") "
                 << (added ? "joined" : "re-announced") << " with capacity " << m.capacity;
 }
 
 void Broker::OnJobEnd(const std::string& identity, const Internal& m) {
   if (m.type == MsgType::kResult && !proto::IsFinal(m.state)) {
-    ++malformed_;
-    m_->malformed->Increment();
-    ZF_LOG(kWarning) << "back: result for " << m.job << " with non-final state "
-                     << proto::JobStateName(m.state);
+    Malformed("back: result for " + m.job + " with non-final state " +
+              proto::JobStateName(m.state));
     return;
   }
   auto jit = jobs_.find(m.job);
   if (jit != jobs_.end() && m.type == MsgType::kResult &&
       (m.n != jit->second.n || m.kind != jit->second.kind)) {
-    ++malformed_;
-    m_->malformed->Increment();
-    ZF_LOG(kError) << "back: result for " << m.job << " names another number; dropped";
+    Malformed("back: result for " + m.job + " names another number; dropped");
     return;
   }
   // The sender's credit comes back whatever happens to the job.

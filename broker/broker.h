@@ -115,8 +115,13 @@ class Broker {
     int64_t last_sent_ms = 0;
   };
 
-  void HandleFront();
-  void HandleBack();
+  enum class Side { kFront, kBack };
+  // Receives and handles what arrived on one ROUTER (at most kMaxBatch messages).
+  void Drain(Side side);
+  // Counts and logs a dropped message.
+  void Malformed(const std::string& what);
+  // When a peer heard from now is declared dead.
+  int64_t LeaseEnd() const;
   void OnFrontMessage(const std::string& identity, const proto::Internal& m);
   void OnBackMessage(const std::string& identity, const proto::Internal& m);
   void OnSubmit(const std::string& gateway, const proto::Internal& m);
