@@ -8,13 +8,15 @@ namespace zfactor::math::siqs {
 namespace {
 
 // digits, fb_size, blocks per side, lp_mult, fudge_bits, small_prime.
-// Produced by bench/siqs/siqs_tune (see docs/SIQS.md for the command).
+// Rows 30-60: the output of
+//   siqs_tune --digits 30,40,50,60 --numbers 2 --fb-scale 0.7,1,1.4 --blocks-delta 0,1 --fudge-delta -2,0,2
+// (docs/SIQS.md). Rows 20 and 70-100 are extrapolated from them, not measured.
 constexpr Params kTable[] = {
-    {20, 80, 1, 20, 4.0, 20},        {30, 200, 1, 30, 8.0, 24},
-    {40, 500, 1, 40, 12.0, 30},      {50, 1500, 1, 100, 16.0, 60},
-    {60, 4200, 2, 400, 18.0, 100},   {70, 9000, 3, 400, 18.0, 100},
-    {80, 20000, 5, 400, 18.0, 120},  {90, 40000, 8, 400, 18.0, 150},
-    {100, 65000, 10, 400, 18.0, 150},
+    {20, 80, 1, 20, 4.0, 20},        {30, 200, 1, 30, 6.0, 24},
+    {40, 350, 1, 40, 12.0, 30},      {50, 2100, 1, 100, 14.0, 60},
+    {60, 5880, 2, 400, 18.0, 100},   {70, 12000, 3, 400, 18.0, 100},
+    {80, 28000, 5, 400, 18.0, 120},  {90, 50000, 8, 400, 18.0, 150},
+    {100, 80000, 10, 400, 18.0, 150},
 };
 
 }  // namespace
