@@ -88,9 +88,10 @@ bool Child::Start() {
   return true;
 }
 
-bool Child::WaitReady(std::chrono::milliseconds timeout) {
+bool Child::WaitReady(std::chrono::milliseconds timeout, const std::function<bool()>& give_up) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
+    if (give_up && give_up()) return false;
     if (ReadReadyFile(ready_file_)) return true;
     if (Reap()) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,9 +37,10 @@ class Child {
   // signal mask and PR_SET_PDEATHSIG=SIGTERM. Removes a stale ready-file first.
   bool Start();
 
-  // Polls for the ready-file until it exists (true) or the process exits or
-  // `timeout` passes (false). Reaps the child if it exited.
-  bool WaitReady(std::chrono::milliseconds timeout);
+  // Polls for the ready-file until it exists (true) or the process exits,
+  // `timeout` passes or `give_up` (optional) returns true (false). Reaps the
+  // child if it exited.
+  bool WaitReady(std::chrono::milliseconds timeout, const std::function<bool()>& give_up = {});
 
   // Non-blocking reap: true when the process has exited (sets exit_status()).
   bool Reap();

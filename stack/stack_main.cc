@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr milliseconds kFirstBackoff{250};
 constexpr milliseconds kMaxBackoff{10000};
+// --metrics-base default: 9100 with fixed ports, OS-picked with --port-base 0.
+constexpr int kMetricsAuto = -2;
+constexpr int kDefaultMetricsBase = 9100;
 // A child that stayed up this long before dying restarts after kFirstBackoff again.
 constexpr milliseconds kStableUptime{30000};
 
@@ -37,7 +41,9 @@ const char kUsage[] =
     "then the workers, each started once the previous one has written its\n"
     "ready-file. Children that die are restarted with backoff (0.25 s doubling to\n"
     "10 s) on the same endpoints. SIGINT/SIGTERM stop the workers, the gateway and\n"
-    "the broker in that order (SIGTERM, then SIGKILL after --grace-ms) and exit 0.\n"
+    "the broker in that order (SIGTERM, then SIGKILL after --grace-ms) and exit 0,\n"
+    "also when the signal arrives during start-up. Exit status 1: a child did not\n"
+    "come up (everything started is stopped); 2: bad options.\n"
     "\n"
     "options:\n"
     "  --listen EP           gateway endpoint for clients (default tcp://127.0.0.1:PORT_BASE)\n"
@@ -47,8 +53,12 @@ const char kUsage[] =
     "  --workers N           worker processes (default 1)\n"
     "  --threads N           compute threads per worker (default: all cores)\n"
     "  --cache PATH          gateway result cache (default: the gateway's own default)\n"
-    "  --ready-file PATH     once everything is up, write listen=, front=, back=, pub=\n"
-    "                        lines with the actual endpoints (atomically)\n"
+    "  --metrics-base P      Prometheus /metrics on 127.0.0.1: gateway P, broker P+1,\n"
+    "                        worker i P+1+i (default 9100; with --port-base 0 every\n"
+    "                        process gets an OS-picked port); -1 turns metrics off\n"
+    "  --ready-file PATH     once everything is up, write listen=, front=, back=, pub=,\n"
+    "                        pid= and <child>.metrics= lines with the actual\n"
+    "                        endpoints (atomically)\n"
     "  --bin-dir DIR         where zfactor-broker/-gateway/-worker are\n"
     "                        (default: this executable's directory)\n"
     "  --grace-ms N          how long a child may take to stop after SIGTERM (default 5000)\n"
@@ -73,6 +83,7 @@ struct Options {
   std::string bin_dir;
   milliseconds grace{5000};
   milliseconds ready_timeout{20000};
+  int metrics_base = kMetricsAuto;
 };
 
 std::optional<long> ParseInt(const std::string& s, long lo, long hi) {
@@ -132,6 +143,10 @@ std::optional<Options> ParseOptions(int argc, char** argv, bool* help) {
       o.ready_file = value;
     } else if (name == "--bin-dir") {
       o.bin_dir = value;
+    } else if (name == "--metrics-base") {
+      auto v = int_flag(-1, 65000);
+      if (!v) return std::nullopt;
+      o.metrics_base = static_cast<int>(*v);
     } else if (name == "--grace-ms") {
       auto v = int_flag(0, 600000);
       if (!v) return std::nullopt;
@@ -148,6 +163,7 @@ std::optional<Options> ParseOptions(int argc, char** argv, bool* help) {
   if (o.threads == 0)
     o.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (o.bin_dir.empty()) o.bin_dir = SelfDirectory();
+  if (o.metrics_base == kMetricsAuto) o.metrics_base = o.port_base == 0 ? 0 : kDefaultMetricsBase;
   return o;
 }
 
@@ -169,7 +185,8 @@ class Stack {
   }
 
   // Starts broker, gateway and workers in order. False (after stopping what
-  // started) when one fails to come up.
+  // started) when one fails to come up, or when a stop signal arrives first
+  // (then stopped_early() is true).
   bool Start() {
     char dir[] = "/tmp/zfactor-stack.XXXXXX";
     if (mkdtemp(dir) == nullptr) {
@@ -179,62 +196,48 @@ class Stack {
     run_dir_ = dir;
 
     const std::string bin = options_.bin_dir + "/";
-    front_ = Endpoint(options_.port_base, 1);
-    back_ = Endpoint(options_.port_base, 2);
-    pub_ = Endpoint(options_.port_base, 3);
-    listen_ = !options_.listen.empty() ? options_.listen : Endpoint(options_.port_base, 0);
+    Child& broker =
+        Add("broker", {bin + "zfactor-broker", "--front", Endpoint(options_.port_base, 1), "--back",
+                       Endpoint(options_.port_base, 2), "--pub", Endpoint(options_.port_base, 3)});
+    if (!StartAndWait(broker, {"front", "back", "pub"})) return false;
 
-    auto& broker = Add("broker", {bin + "zfactor-broker", "--front", front_, "--back", back_,
-                                  "--pub", pub_, "--ready-file", run_dir_ + "/broker.ready"});
-    if (!StartAndWait(broker)) return false;
-    // Use the actual endpoints from now on, so a restarted broker binds the same ports.
-    auto ready = ReadReadyFile(broker.ready_file());
-    front_ = Lookup(*ready, "front", front_);
-    back_ = Lookup(*ready, "back", back_);
-    pub_ = Lookup(*ready, "pub", pub_);
-    broker.argv() = {bin + "zfactor-broker",
-                     "--front",
-                     front_,
-                     "--back",
-                     back_,
-                     "--pub",
-                     pub_,
-                     "--ready-file",
-                     run_dir_ + "/broker.ready"};
-
+    const std::string listen =
+        !options_.listen.empty() ? options_.listen : Endpoint(options_.port_base, 0);
     std::vector<std::string> gateway_argv = {
-        bin + "zfactor-gateway", "--listen", listen_, "--broker", front_, "--results", pub_};
+        bin + "zfactor-gateway", "--listen", listen, "--broker", Arg(broker, "front"), "--results",
+        Arg(broker, "pub")};
     if (!options_.cache.empty()) {
       gateway_argv.push_back("--cache");
       gateway_argv.push_back(options_.cache);
     }
-    gateway_argv.push_back("--ready-file");
-    gateway_argv.push_back(run_dir_ + "/gateway.ready");
-    auto& gateway = Add("gateway", gateway_argv);
-    if (!StartAndWait(gateway)) return false;
-    listen_ = Lookup(*ReadReadyFile(gateway.ready_file()), "listen", listen_);
-    gateway_argv[2] = listen_;
-    gateway.argv() = gateway_argv;
+    Child& gateway = Add("gateway", gateway_argv);
+    if (!StartAndWait(gateway, {"listen"})) return false;
 
     for (int i = 0; i < options_.workers; ++i) {
-      const std::string name = "worker-" + std::to_string(i + 1);
-      auto& worker = Add(name, {bin + "zfactor-worker", "--broker", back_, "--threads",
-                                std::to_string(options_.threads), "--ready-file",
-                                run_dir_ + "/" + name + ".ready"});
+      Child& worker = Add("worker-" + std::to_string(i + 1),
+                          {bin + "zfactor-worker", "--broker", Arg(broker, "back"), "--threads",
+                           std::to_string(options_.threads)});
       if (!StartAndWait(worker)) return false;
     }
-    Log("ready: clients connect to " + listen_);
-    if (!options_.ready_file.empty() &&
-        !WriteReadyFile(options_.ready_file, {{"listen", listen_},
-                                              {"front", front_},
-                                              {"back", back_},
-                                              {"pub", pub_},
-                                              {"pid", std::to_string(getpid())}})) {
+    Log("ready: clients connect to " + Arg(gateway, "listen"));
+    if (options_.ready_file.empty()) return true;
+    std::map<std::string, std::string> ready = {{"listen", Arg(gateway, "listen")},
+                                                {"front", Arg(broker, "front")},
+                                                {"back", Arg(broker, "back")},
+                                                {"pub", Arg(broker, "pub")},
+                                                {"pid", std::to_string(getpid())}};
+    for (const auto& c : children_) {
+      const std::string metrics = Arg(*c, "metrics");
+      if (!metrics.empty()) ready[c->name() + ".metrics"] = metrics;
+    }
+    if (!WriteReadyFile(options_.ready_file, ready)) {
       Log("cannot write " + options_.ready_file);
       return false;
     }
     return true;
   }
+
+  bool stopped_early() const { return stopped_early_; }
 
   // Supervises until SIGINT/SIGTERM (which must be blocked in this thread).
   void Supervise(const sigset_t& signals) {
@@ -258,7 +261,7 @@ class Stack {
           h.backoff = std::min(h.backoff * 2, kMaxBackoff);
         } else if (now >= h.restart_at) {
           h.started = now;
-          const bool ok = StartAndWait(c);
+          const bool ok = StartAndWait(c);  // flags were pinned at the first start
           if (!ok) {
             h.restart_at = Clock::now() + h.backoff;
             h.backoff = std::min(h.backoff * 2, kMaxBackoff);
@@ -286,37 +289,79 @@ class Stack {
     milliseconds backoff = kFirstBackoff;
   };
 
-  // Every child writes <run_dir>/<name>.ready once it is up.
+  // Adds a child that writes <run_dir>/<name>.ready once it is up, and serves
+  // metrics when enabled: gateway on the base port, broker base+1, worker i base+1+i.
   Child& Add(const std::string& name, std::vector<std::string> argv) {
-    children_.push_back(
-        std::make_unique<Child>(name, std::move(argv), run_dir_ + "/" + name + ".ready"));
+    const int index = static_cast<int>(children_.size());  // broker 0, gateway 1, workers 2...
+    if (options_.metrics_base >= 0) {
+      const int offset = index == 0 ? 1 : index == 1 ? 0 : index;
+      const int port = options_.metrics_base == 0 ? 0 : options_.metrics_base + offset;
+      argv.push_back("--metrics");
+      argv.push_back("127.0.0.1:" + std::to_string(port));
+    }
+    const std::string ready = run_dir_ + "/" + name + ".ready";
+    argv.push_back("--ready-file");
+    argv.push_back(ready);
+    children_.push_back(std::make_unique<Child>(name, std::move(argv), ready));
     health_.emplace_back();
     return *children_.back();
   }
 
-  bool StartAndWait(Child& c) {
+  // Starts `c` and waits for its ready-file. The values it reports for the
+  // `pinned` flags (and for --metrics) replace what it was given, so a restart
+  // binds the same ports even when the OS picked them.
+  bool StartAndWait(Child& c, const std::vector<std::string>& pinned = {}) {
     if (!c.Start()) {
       Log("cannot start " + c.name() + ": " + c.exit_status());
       return false;
     }
-    if (!c.WaitReady(options_.ready_timeout)) {
-      Log(c.name() + " did not become ready" + (c.running() ? " in time" : ": " + c.exit_status()));
+    if (!c.WaitReady(options_.ready_timeout, StopPending)) {
+      if (StopPending()) {
+        stopped_early_ = true;
+        Log("stop requested while starting " + c.name());
+      } else {
+        Log(c.name() + " did not become ready" +
+            (c.running() ? " in time" : ": " + c.exit_status()));
+      }
       c.Stop(options_.grace);
       return false;
     }
     Log("started " + c.name() + " (pid " + std::to_string(c.pid()) + ")");
+    const auto values = ReadReadyFile(c.ready_file());
+    std::vector<std::string> keys = pinned;
+    keys.push_back("metrics");
+    for (const std::string& key : keys) {
+      auto it = values->find(key);
+      if (it != values->end() && !Arg(c, key).empty()) SetArg(c, key, it->second);
+    }
     return true;
   }
 
-  static std::string Lookup(const std::map<std::string, std::string>& m, const std::string& key,
-                            const std::string& fallback) {
-    auto it = m.find(key);
-    return it == m.end() ? fallback : it->second;
+  // The value after --<flag> in the child's command line ("" when absent).
+  static std::string Arg(Child& c, const std::string& flag) {
+    const auto& argv = c.argv();
+    for (std::size_t i = 1; i + 1 < argv.size(); ++i) {
+      if (argv[i] == "--" + flag) return argv[i + 1];
+    }
+    return "";
+  }
+  static void SetArg(Child& c, const std::string& flag, const std::string& value) {
+    auto& argv = c.argv();
+    for (std::size_t i = 1; i + 1 < argv.size(); ++i) {
+      if (argv[i] == "--" + flag) argv[i + 1] = value;
+    }
+  }
+
+  // True when SIGINT or SIGTERM is pending (they stay blocked; Supervise takes them).
+  static bool StopPending() {
+    sigset_t pending;
+    sigpending(&pending);
+    return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1;
   }
 
   Options options_;
   std::string run_dir_;
-  std::string front_, back_, pub_, listen_;
+  bool stopped_early_ = false;
   std::vector<std::unique_ptr<Child>> children_;
   std::vector<Health> health_;
 };
@@ -338,7 +383,7 @@ int Main(int argc, char** argv) {
   Stack stack(std::move(*options));
   if (!stack.Start()) {
     stack.StopAll();
-    return 1;
+    return stack.stopped_early() ? 0 : 1;
   }
   stack.Supervise(signals);
   stack.StopAll();

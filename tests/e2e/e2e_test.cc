@@ -297,6 +297,11 @@ class StackTest : public ::testing::Test {
     auto values = stack::ReadReadyFile(ready);
     endpoint_ = (*values)["listen"];
     ASSERT_FALSE(endpoint_.empty());
+    // --port-base 0: every process serves metrics on an OS-picked port.
+    for (const char* key : {"gateway.metrics", "broker.metrics", "worker-1.metrics"}) {
+      EXPECT_NE((*values)[key].rfind("127.0.0.1:", 0), std::string::npos) << key;
+      EXPECT_NE((*values)[key], "127.0.0.1:0") << key;
+    }
   }
 
   client::ClientOptions Options() const {

@@ -28,9 +28,14 @@ dir=$(dirname "$0")
 name=$(basename "$0")
 echo "$$ $*" >> "$dir/$name.log"
 [ -e "$dir/$name.fail" ] && exit 3
+[ -e "$dir/$name.hang" ] && exec sleep 100000
 ready=""
+metrics=""
 while [ $# -gt 0 ]; do
-  case "$1" in --ready-file) ready="$2"; shift;; esac
+  case "$1" in
+    --ready-file) ready="$2"; shift;;
+    --metrics) metrics="$2"; shift;;
+  esac
   shift
 done
 if [ -n "$ready" ]; then
@@ -38,6 +43,7 @@ if [ -n "$ready" ]; then
     zfactor-broker) printf 'front=tcp://127.0.0.1:1001\nback=tcp://127.0.0.1:1002\npub=tcp://127.0.0.1:1003\n' > "$ready.tmp";;
     *) printf 'listen=tcp://127.0.0.1:1000\n' > "$ready.tmp";;
   esac
+  [ -n "$metrics" ] && echo "metrics=$metrics" >> "$ready.tmp"
   mv "$ready.tmp" "$ready"
 fi
 exec sleep 100000
@@ -157,6 +163,41 @@ TEST_F(StackLauncherTest, FailsCleanlyWhenAChildCannotStart) {
   ASSERT_EQ(broker.size(), 1u);
   EXPECT_FALSE(Alive(PidOf(broker[0])));
   EXPECT_TRUE(Log("zfactor-worker").empty());
+}
+
+TEST_F(StackLauncherTest, MetricsPortsFollowTheBase) {
+  auto s = Launch({"--metrics-base", "9300", "--workers", "2"});
+  ASSERT_TRUE(s->Start());
+  ASSERT_TRUE(s->WaitReady(milliseconds(20000))) << s->exit_status();
+  auto values = stack::ReadReadyFile(ready());
+  EXPECT_EQ((*values)["gateway.metrics"], "127.0.0.1:9300");
+  EXPECT_EQ((*values)["broker.metrics"], "127.0.0.1:9301");
+  EXPECT_EQ((*values)["worker-1.metrics"], "127.0.0.1:9302");
+  EXPECT_EQ((*values)["worker-2.metrics"], "127.0.0.1:9303");
+  s->Stop(milliseconds(20000));
+  EXPECT_EQ(s->exit_status(), "exited with status 0");
+
+  auto off = Launch({"--metrics-base", "-1"});
+  ASSERT_TRUE(off->Start());
+  ASSERT_TRUE(off->WaitReady(milliseconds(20000))) << off->exit_status();
+  auto broker = Log("zfactor-broker");
+  ASSERT_EQ(broker.size(), 2u);  // the first stack's, then this one's
+  EXPECT_EQ(broker[1].find("--metrics"), std::string::npos) << broker[1];
+  EXPECT_EQ(stack::ReadReadyFile(ready())->count("gateway.metrics"), 0u);
+  off->Stop(milliseconds(20000));
+}
+
+TEST_F(StackLauncherTest, SigtermDuringStartupStopsEverythingAndExitsZero) {
+  std::ofstream(dir_.path() + "/zfactor-gateway.hang") << "";  // never becomes ready
+  auto s = Launch({});
+  ASSERT_TRUE(s->Start());
+  auto broker = WaitForLog("zfactor-broker", 1);
+  auto gateway = WaitForLog("zfactor-gateway", 1);
+  ASSERT_EQ(gateway.size(), 1u);
+  s->Stop(milliseconds(20000));
+  EXPECT_EQ(s->exit_status(), "exited with status 0");
+  EXPECT_FALSE(Alive(PidOf(broker[0])));
+  EXPECT_FALSE(Alive(PidOf(gateway[0])));
 }
 
 TEST_F(StackLauncherTest, HelpAndBadFlags) {
