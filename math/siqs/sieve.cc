@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "math/siqs/scan.h"
+
 namespace zfactor::math::siqs {
 
 BlockSieve::BlockSieve(const FactorBase& fb, uint32_t blocks_per_side)
@@ -12,7 +14,8 @@ BlockSieve::BlockSieve(const FactorBase& fb, uint32_t blocks_per_side)
       cap_(8),
       block_(kBlockSize + 8),
       count_(num_blocks_ + 1),
-      next_(2 * static_cast<size_t>(fb.first_bucket)) {
+      next_(2 * static_cast<size_t>(fb.first_bucket)),
+      scan_(BestScan()) {
   for (uint32_t i = fb.first_bucket; i < fb.size(); ++i) cap_ += 2 * (kBlockSize / fb.prime[i] + 1);
   for (uint32_t i = fb.first_bucket; i < fb.size(); ++i) {
     const uint32_t hits = (interval_ + fb.prime[i] - 1) / fb.prime[i];
@@ -125,14 +128,7 @@ void BlockSieve::Run(const PolyState& poly, uint8_t threshold, std::vector<uint3
     SieveBlock(poly, block);
     const uint8_t* s = block_.data();
     const size_t before = candidates->size();
-    for (uint32_t j = 0; j < kBlockSize; j += 8) {
-      uint64_t word;
-      std::memcpy(&word, s + j, 8);
-      if ((word & 0x8080808080808080ull) == 0) continue;
-      for (uint32_t k = 0; k < 8; ++k) {
-        if (s[j + k] & 0x80) candidates->push_back(block * kBlockSize + j + k);
-      }
-    }
+    scan_(s, block * kBlockSize, candidates);
     if (candidates->size() == before) continue;
     // Resieve the bucket: keep the entries that land on a candidate.
     const size_t first_hit = hits_.size();

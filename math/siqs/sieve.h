@@ -45,6 +45,7 @@ class BlockSieve {
   std::vector<uint8_t> steps_;  // per few-hits prime: ceil(kBlockSize / p)
   std::vector<uint32_t> next_;  // per block-sieved prime: next offsets of both roots, relative to block
   std::vector<std::pair<uint32_t, uint32_t>> hits_;
+  void (*scan_)(const uint8_t*, uint32_t, std::vector<uint32_t>*);
 };
 
 }  // namespace zfactor::math::siqs

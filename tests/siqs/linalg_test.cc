@@ -1,4 +1,6 @@
 #include "math/siqs/linalg.h"
+#include "math/siqs/params.h"
+#include "math/siqs/scan.h"
 
 #include <gtest/gtest.h>
 
@@ -38,6 +40,26 @@ TEST(Linalg, BlockLanczosFindsDependencies) {
   for (uint64_t seed = 1; seed < 4 && deps.empty(); ++seed) deps = BlockLanczos(m, seed);
   ASSERT_FALSE(deps.empty());
   EXPECT_GE(KeepValidDependencies(m, &deps), 16);
+}
+
+TEST(Scan, KernelsAgree) {
+  std::mt19937_64 rng(3);
+  std::vector<uint8_t> block(kBlockSize);
+  for (uint8_t& b : block) b = (rng() % 97 == 0) ? 0x80 | (rng() & 0x7F) : rng() & 0x7F;
+  block[0] = 0xFF;
+  block[kBlockSize - 1] = 0x80;
+  std::vector<uint32_t> portable, best;
+  ScanPortable(block.data(), 1000, &portable);
+  BestScan()(block.data(), 1000, &best);
+  EXPECT_EQ(portable, best) << BestScanName();
+  ASSERT_FALSE(portable.empty());
+  EXPECT_EQ(portable.front(), 1000u);
+  EXPECT_EQ(portable.back(), 1000u + kBlockSize - 1);
+  if (__builtin_cpu_supports("avx2")) {
+    std::vector<uint32_t> avx2;
+    ScanAvx2(block.data(), 1000, &avx2);
+    EXPECT_EQ(portable, avx2);
+  }
 }
 
 }  // namespace
