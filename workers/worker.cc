@@ -144,7 +144,10 @@ void Worker::RunTask(Task& task, zmq::socket_t& out) {
   math::Hooks hooks;
   hooks.cancel = &task.cancel;
   int64_t last_progress = core::NowMs();
+  const std::thread::id compute_thread = std::this_thread::get_id();
   hooks.on_progress = [&](const std::string& stage, double fraction) {
+    // `out` belongs to this thread; a report from an algorithm's helper thread is skipped.
+    if (std::this_thread::get_id() != compute_thread) return;
     const int64_t now = core::NowMs();
     if (now - last_progress < config_.progress_ms) return;
     last_progress = now;

@@ -199,6 +199,22 @@ TEST_F(WorkerTest, CancelStopsALongJob) {
   EXPECT_EQ(r->second.result->status, "FF");
 }
 
+TEST_F(WorkerTest, ReportsProgressOnALongJob) {
+  Start();
+  ExpectReady();
+  broker_.Send(Job("slow", kSemiprime60));
+  auto p = broker_.RecvType(MsgType::kProgress);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->second.job, "slow");
+  EXPECT_FALSE(p->second.stage.empty());
+  EXPECT_GE(p->second.fraction, -1.0);
+  EXPECT_LE(p->second.fraction, 1.0);
+  broker_.Send(Cancel("slow"));
+  auto r = broker_.RecvType(MsgType::kResult);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->second.state, JobState::kCancelled);
+}
+
 TEST_F(WorkerTest, DuplicateJobRunsOnce) {
   Start();
   ExpectReady();
