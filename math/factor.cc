@@ -55,7 +55,7 @@ struct Work {
   bool pm1_done = false;
 };
 
-// Cofactors of at most this many digits go to SIQS (when built in).
+// Cofactors of at most this many digits go to SIQS.
 constexpr size_t kSiqsMaxDigits = 100;
 // ECM before SIQS: levels whose factor size is at most this share of the
 // cofactor's digits (the usual pretest ratio), and at least the first level.
@@ -65,7 +65,12 @@ class Ladder {
  public:
   explicit Ladder(Job* job) : job_(job), next_sigma_(uint64_t{job->budget().seed} * 1000003u) {}
 
-  // One rung after another until a non-trivial factor of w.c appears.
+  // One rung after another until a non-trivial factor of w.c appears:
+  //   <= 128 bits: the word-size engine (math/small);
+  //   else p-1 once, then ECM levels (math/ecm.h) up to ~0.31 x digits when
+  //   SIQS will follow (cofactors <= 100 digits, budget.use_siqs), SIQS, and
+  //   the remaining ECM levels up to budget.ecm_max_b1.
+  // Returns nullopt when the budget is spent or the job is stopped.
   // REQUIRES: w.c odd composite, not a perfect power, no prime factor < kTrialLimit.
   std::optional<mpz_class> Split(Work& w) {
     const mpz_class& c = w.c;

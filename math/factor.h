@@ -91,6 +91,9 @@ struct Factorization {
 Factorization Factor(const mpz_class& n, const Budget& budget = {}, const Hooks& hooks = {});
 
 // Primality only: kZero, kUnit, kPrime, kProbablePrime or kComposite.
+// kPrime means proven: BPSW below 2^64, above it an N-1 (Pocklington /
+// Brillhart-Lehmer-Selfridge) proof, tried for n of at most 100 digits and
+// for at most ~2 s; otherwise a BPSW pass is kProbablePrime.
 // REQUIRES: n >= 0.
 Verdict TestPrimality(const mpz_class& n);
 
