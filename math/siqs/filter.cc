@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <numeric>
+#include <unordered_map>
+#include <utility>
 
 namespace zfactor::math::siqs {
 
@@ -40,29 +42,87 @@ std::vector<uint32_t> OddPrimes(const std::vector<Relation>& rels, const std::ve
   return odd;
 }
 
+// Vertices are large primes and 1 (vertex 0); each partial relation is an
+// edge. A spanning forest is grown by union-find; every other edge closes a
+// cycle (itself plus the forest path between its ends), and the relations on
+// a cycle multiply to a product in which every large prime appears squared.
+void AddCycleColumns(const std::vector<Relation>& rels, const std::vector<uint32_t>& partial,
+                     std::vector<std::vector<uint32_t>>* columns) {
+  std::unordered_map<uint64_t, uint32_t> id{{1, 0}};
+  auto vertex = [&](uint64_t prime) { return id.emplace(prime, static_cast<uint32_t>(id.size())).first->second; };
+  struct Edge {
+    uint32_t u, v, rel;
+  };
+  std::vector<Edge> edges;
+  for (uint32_t r : partial) edges.push_back({vertex(rels[r].large_prime), vertex(rels[r].large_prime2), r});
+  const uint32_t nv = static_cast<uint32_t>(id.size());
+  std::vector<uint32_t> root(nv);
+  std::iota(root.begin(), root.end(), 0);
+  auto find = [&](uint32_t v) {
+    while (root[v] != v) v = root[v] = root[root[v]];
+    return v;
+  };
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> tree(nv);  // (neighbour, relation)
+  std::vector<Edge> closing;
+  for (const Edge& e : edges) {
+    const uint32_t a = find(e.u), b = find(e.v);
+    if (a == b) {
+      closing.push_back(e);
+    } else {
+      root[a] = b;
+      tree[e.u].emplace_back(e.v, e.rel);
+      tree[e.v].emplace_back(e.u, e.rel);
+    }
+  }
+  if (closing.empty()) return;
+  // Parent pointers and depths by breadth-first search over the forest.
+  std::vector<uint32_t> up(nv, UINT32_MAX), up_rel(nv, 0), depth(nv, 0);
+  std::vector<uint32_t> queue;
+  for (uint32_t start = 0; start < nv; ++start) {
+    if (up[start] != UINT32_MAX) continue;
+    up[start] = start;
+    queue.assign(1, start);
+    for (size_t k = 0; k < queue.size(); ++k) {
+      const uint32_t v = queue[k];
+      for (const auto& [w, rel] : tree[v]) {
+        if (up[w] != UINT32_MAX) continue;
+        up[w] = v;
+        up_rel[w] = rel;
+        depth[w] = depth[v] + 1;
+        queue.push_back(w);
+      }
+    }
+  }
+  for (const Edge& e : closing) {
+    std::vector<uint32_t> cycle = {e.rel};
+    uint32_t a = e.u, b = e.v;
+    while (a != b) {
+      if (depth[a] >= depth[b]) {
+        cycle.push_back(up_rel[a]);
+        a = up[a];
+      } else {
+        cycle.push_back(up_rel[b]);
+        b = up[b];
+      }
+    }
+    columns->push_back(std::move(cycle));
+  }
+}
+
 }  // namespace
 
 Matrix BuildMatrix(const FactorBase& fb, const std::vector<Relation>& rels, uint32_t excess) {
   Matrix m;
-  // Fulls are columns alone; partials sharing a large prime pair with the first of their group.
+  // Fulls are columns alone; partial relations combine along cycles of the large-prime graph.
   std::vector<uint32_t> partial;
   for (uint32_t i = 0; i < rels.size(); ++i) {
-    if (rels[i].large_prime == 1) {
+    if (rels[i].full()) {
       m.col_rels.push_back({i});
     } else {
       partial.push_back(i);
     }
   }
-  std::sort(partial.begin(), partial.end(),
-            [&](uint32_t a, uint32_t b) { return rels[a].large_prime < rels[b].large_prime; });
-  for (size_t i = 0; i < partial.size();) {
-    size_t j = i + 1;
-    while (j < partial.size() && rels[partial[j]].large_prime == rels[partial[i]].large_prime) {
-      m.col_rels.push_back({partial[i], partial[j]});
-      ++j;
-    }
-    i = j;
-  }
+  AddCycleColumns(rels, partial, &m.col_rels);
   for (const auto& ids : m.col_rels) m.cols.push_back(OddPrimes(rels, ids));
 
   // Singleton removal and excess trimming until stable.

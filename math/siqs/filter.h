@@ -1,5 +1,6 @@
-// Filtering: drop duplicate relations, pair partial relations that share a
-// large prime, remove singletons and trim excess, yielding the GF(2) matrix.
+// Filtering: drop duplicate relations, combine partial relations along cycles
+// of the large-prime graph, remove singletons and trim excess, yielding the
+// GF(2) matrix.
 #ifndef ZFACTOR_MATH_SIQS_FILTER_H_
 #define ZFACTOR_MATH_SIQS_FILTER_H_
 

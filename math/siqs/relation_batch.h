@@ -15,11 +15,14 @@
 
 namespace zfactor::math::siqs {
 
-// Y^2 - kN = (-1)^e * prod fb[factors[i]] * large_prime.
+// Y^2 - kN = (-1)^e * prod fb[factors[i]] * large_prime * large_prime2.
 struct Relation {
   mpz_class y;
   std::vector<uint32_t> factors;  // factor-base indices with multiplicity; index 0 is -1
   uint64_t large_prime = 1;       // 1 for a full relation
+  uint64_t large_prime2 = 1;      // second large prime (double-large-prime relations), else 1
+
+  bool full() const { return large_prime == 1 && large_prime2 == 1; }
 };
 
 struct RelationBatch {
@@ -32,7 +35,8 @@ struct RelationBatch {
   uint64_t num_a = 0;
   std::vector<Relation> relations;
 
-  // A portable byte string: "ZFSQ", version, header, relations (little endian).
+  // A portable byte string: "ZFSQ", version, header, relations (little endian);
+  // the layout is described in docs/SIQS.md.
   std::string Serialize() const;
   // nullopt for a truncated, corrupt or unknown-version string.
   static std::optional<RelationBatch> Parse(std::string_view bytes);

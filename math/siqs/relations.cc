@@ -6,6 +6,7 @@ namespace zfactor::math::siqs {
 
 bool VerifyRelation(const FactorBase& fb, const Relation& r) {
   mpz_class product = r.large_prime;
+  product *= static_cast<unsigned long>(r.large_prime2);
   bool negative = false;
   for (uint32_t i : r.factors) {
     if (i >= fb.size()) return false;
@@ -20,13 +21,35 @@ bool VerifyRelation(const FactorBase& fb, const Relation& r) {
   return v == product;
 }
 
+uint32_t RelationCounter::Vertex(uint64_t prime) {
+  const auto [it, inserted] = vertex_.emplace(prime, static_cast<uint32_t>(parent_.size()));
+  if (inserted) parent_.push_back(it->second);
+  return it->second;
+}
+
+uint32_t RelationCounter::Find(uint32_t v) {
+  while (parent_[v] != v) {
+    parent_[v] = parent_[parent_[v]];
+    v = parent_[v];
+  }
+  return v;
+}
+
 void RelationCounter::Add(const Relation& r) {
-  if (r.large_prime == 1) {
+  if (r.full()) {
     ++fulls_;
     return;
   }
   ++partials_;
-  if (seen_[r.large_prime]++ > 0) ++cycles_;
+  // Large primes are vertices (1 is one too), relations are edges; an edge
+  // joining an already connected pair closes a cycle.
+  const uint32_t a = Find(Vertex(r.large_prime));
+  const uint32_t b = Find(Vertex(r.large_prime2));
+  if (a == b) {
+    ++cycles_;
+  } else {
+    parent_[a] = b;
+  }
 }
 
 size_t RelationBytes(const Relation& r) {
@@ -109,6 +132,7 @@ std::string RelationBatch::Serialize() const {
   for (const Relation& r : relations) {
     PutMpz(out, r.y);
     PutU64(out, r.large_prime);
+    PutU64(out, r.large_prime2);
     PutU32(out, static_cast<uint32_t>(r.factors.size()));
     for (uint32_t f : r.factors) PutU32(out, f);
   }
@@ -129,7 +153,7 @@ std::optional<RelationBatch> RelationBatch::Parse(std::string_view bytes) {
   batch.relations.resize(count);
   for (Relation& r : batch.relations) {
     uint32_t nf = 0;
-    if (!in.Mpz(&r.y) || !in.U64(&r.large_prime) || !in.U32(&nf) || nf > in.Remaining() / 4) return std::nullopt;
+    if (!in.Mpz(&r.y) || !in.U64(&r.large_prime) || !in.U64(&r.large_prime2) || !in.U32(&nf) || nf > in.Remaining() / 4) return std::nullopt;
     r.factors.resize(nf);
     for (uint32_t& f : r.factors) {
       if (!in.U32(&f) || f >= batch.fb_size) return std::nullopt;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <unordered_map>
+#include <vector>
 
 #include "math/siqs/factor_base.h"
 #include "math/siqs/relation_batch.h"
@@ -13,17 +14,22 @@ namespace zfactor::math::siqs {
 // True when Y^2 - kN equals the relation's factorisation.
 bool VerifyRelation(const FactorBase& fb, const Relation& r);
 
-// Counts full relations and single-large-prime cycles as relations arrive.
+// Counts full relations and large-prime cycles as relations arrive
+// (union-find over the graph whose vertices are large primes and 1).
 class RelationCounter {
  public:
   void Add(const Relation& r);
-  // Full relations plus (partials - distinct large primes among them).
+  // Full relations plus independent cycles among the partial relations.
   size_t Usable() const { return fulls_ + cycles_; }
   size_t fulls() const { return fulls_; }
   size_t partials() const { return partials_; }
 
  private:
-  std::unordered_map<uint64_t, uint32_t> seen_;
+  uint32_t Vertex(uint64_t prime);
+  uint32_t Find(uint32_t v);
+
+  std::unordered_map<uint64_t, uint32_t> vertex_;
+  std::vector<uint32_t> parent_;
   size_t fulls_ = 0, partials_ = 0, cycles_ = 0;
 };
 

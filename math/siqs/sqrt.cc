@@ -21,6 +21,7 @@ std::optional<mpz_class> SquareRoot(const FactorBase& fb, const std::vector<Rela
         x = x * r.y % n;
         for (uint32_t f : r.factors) ++exponent[f];
         if (r.large_prime != 1) ++large[r.large_prime];
+        if (r.large_prime2 != 1) ++large[r.large_prime2];
       }
     }
     bool square = true;
