@@ -359,6 +359,21 @@ TEST_F(StackTest, RestartsAWorkerThatDies) {
             k2_128_1_Line);
 }
 
+TEST_F(StackTest, KilledLauncherLeavesNoOrphans) {
+  const std::vector<pid_t> children = ChildrenOf(stack_->pid());
+  ASSERT_EQ(children.size(), 3u);
+  ASSERT_EQ(kill(stack_->pid(), SIGKILL), 0);
+  stack_->Stop(milliseconds(1000));  // reaps it
+  // PR_SET_PDEATHSIG sends each child SIGTERM; they stop on their own.
+  const auto deadline = std::chrono::steady_clock::now() + milliseconds(20000);
+  for (pid_t pid : children) {
+    while (Alive(pid) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    EXPECT_FALSE(Alive(pid)) << "child " << pid << " outlived a killed zfactor-stack";
+  }
+}
+
 TEST_F(StackTest, CliAgainstTheStack) {
   std::string out;
   const std::string zf = BinDir() + "/zfactor --endpoint " + endpoint_;
