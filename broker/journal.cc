@@ -9,6 +9,8 @@ using proto::MakeError;
 
 namespace {
 
+constexpr int64_t kKeepFinishedMs = 24 * 3600 * 1000;
+
 int64_t UnixMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -53,6 +55,13 @@ proto::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& path)
     sqlite3_free(err);
     return MakeError(ErrorCode::kInternal, "journal: setup " + path + ": " + message);
   }
+  sqlite3_stmt* prune = nullptr;
+  if (sqlite3_prepare_v2(raw, "DELETE FROM jobs WHERE state <> 'open' AND finished_unix_ms < ?1",
+                         -1, &prune, nullptr) == SQLITE_OK) {
+    sqlite3_bind_int64(prune, 1, UnixMs() - kKeepFinishedMs);
+    sqlite3_step(prune);  // best effort: a failed prune only leaves old rows
+  }
+  sqlite3_finalize(prune);
   // A finished id may be submitted again later: the new job replaces the old row.
   auto add = j->Prepare(
       "INSERT INTO jobs(id, kind, n, priority, max_seconds, deaths, submitted_unix_ms, state)"

@@ -5,6 +5,9 @@
 // into the queue when the broker restarts. synchronous=NORMAL: a committed job
 // survives a crash of the broker process (not necessarily a power cut).
 //
+// Finished rows are kept for a day (for inspection) and deleted when the journal
+// is next opened.
+//
 // Table `jobs`: id TEXT PRIMARY KEY, kind TEXT, n TEXT, priority INTEGER,
 // max_seconds REAL (NULL = none), deaths INTEGER, submitted_unix_ms INTEGER,
 // state TEXT ('open' or a final JobState name), finished_unix_ms INTEGER.
