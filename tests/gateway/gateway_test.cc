@@ -9,8 +9,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <mutex>
 #include <msgpack.hpp>
+#include <mutex>
+#include <random>
 #include <thread>
 #include <zmq.hpp>
 
@@ -68,6 +69,7 @@ class FakeBroker {
   void set_reject_busy(uint32_t retry_after_ms) { reject_retry_ms_ = retry_after_ms; }
   void set_silent(bool silent) { silent_ = silent; }
   void set_ignore_submits(bool ignore) { ignore_submits_ = ignore; }
+  void set_ignore_stats(bool ignore) { ignore_stats_ = ignore; }
 
   std::vector<Internal> Received(MsgType type) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -117,7 +119,9 @@ class FakeBroker {
       Internal reply;
       reply.job = m.value().job;
       switch (m.value().type) {
-        case MsgType::kHeartbeat: reply.type = MsgType::kHeartbeat; break;
+        case MsgType::kHeartbeat:
+          reply.type = MsgType::kHeartbeat;
+          break;
         case MsgType::kSubmit:
           if (ignore_submits_) continue;
           if (reject_retry_ms_ > 0) {
@@ -133,10 +137,12 @@ class FakeBroker {
           reply.found = true;
           break;
         case MsgType::kStats:
+          if (ignore_stats_) continue;
           reply.type = MsgType::kStatsReply;
           reply.stats = {{"queue_depth", 4}, {"jobs_running", 2}, {"workers", 3}};
           break;
-        default: continue;
+        default:
+          continue;
       }
       core::SendMultipart(front_, {core::ToString(frames[0]), proto::EncodeInternal(reply)});
     }
@@ -151,6 +157,7 @@ class FakeBroker {
   std::atomic<uint32_t> reject_retry_ms_{0};
   std::atomic<bool> silent_{false};
   std::atomic<bool> ignore_submits_{false};
+  std::atomic<bool> ignore_stats_{false};
   std::mutex mu_;
   std::vector<Internal> received_;
 };
@@ -356,8 +363,7 @@ TEST_F(GatewayTest, PingAndInlineAnswers) {
   EXPECT_EQ(r.answer->source, proto::Source::kInline);
   ASSERT_TRUE(r.answer->result);
   EXPECT_EQ(r.answer->result->status, "FF");
-  EXPECT_EQ(r.answer->result->factors,
-            (std::vector<proto::Factor>{{"2", 2, "P"}, {"3", 1, "P"}}));
+  EXPECT_EQ(r.answer->result->factors, (std::vector<proto::Factor>{{"2", 2, "P"}, {"3", 1, "P"}}));
 
   mpz_class p;
   mpz_ui_pow_ui(p.get_mpz_t(), 10, 999);
@@ -747,16 +753,85 @@ TEST_F(GatewayTest, VanishedClientIsForgotten) {
   auto gone = NewClient();
   auto other = NewClient();
   const std::string job = QueueBig(*other);
+  const std::string job2 = QueueBig(*other, kBig2);
   gone->Send(JobOp(Op::kWait, job, 60000));
+  gone->Send(JobOp(Op::kWait, job2, 60000));
   Request notify = Compute(Op::kFactor, kBig);
   notify.notify = true;
   gone->Send(notify);
-  ASSERT_TRUE(gone->RecvFrames());  // the queued reply; the wait stays held
+  ASSERT_TRUE(gone->RecvFrames());  // the queued reply; the waits stay held
   gone->Close();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Answering the first wait fails: the gateway drops the client's other
+  // held reply and its subscription, and keeps serving.
   Answer done = PublishUntilDone(*other, job, kBig);
   EXPECT_EQ(done.state, JobState::kDone);
+  Request stats;
+  stats.op = Op::kStats;
+  double waiting = -1;
+  for (int i = 0; i < 100 && waiting != 0; ++i) {
+    Reply r = other->Call(stats);
+    ASSERT_TRUE(r.ok && r.stats);
+    waiting = r.stats->at("waiting_clients");
+    if (waiting != 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(waiting, 0);
   EXPECT_TRUE(other->Call(Ping()).pong);
+}
+
+TEST_F(GatewayTest, StatsWithoutABrokerReplyUseTheLastKnownPart) {
+  auto client = NewClient();
+  Request stats;
+  stats.op = Op::kStats;
+  Reply r = client->Call(stats);
+  ASSERT_TRUE(r.ok && r.stats);
+  EXPECT_EQ(r.stats->at("workers"), 3);
+  broker_->set_ignore_stats(true);
+  r = client->Call(stats);
+  ASSERT_TRUE(r.ok && r.stats);
+  EXPECT_EQ(r.stats->at("workers"), 3);
+  EXPECT_EQ(r.stats->at("broker_up"), 1);
+}
+
+// Random bytes and byte-level mutations of valid bodies: every one gets a
+// reply, and the gateway keeps answering.
+TEST_F(GatewayTest, MutatedBodiesAlwaysGetAReply) {
+  auto client = NewClient();
+  std::mt19937 rng(12345);
+  Request get = JobOp(Op::kGet, "j-0123456789abcdef");
+  const std::vector<std::string> seeds = {proto::EncodeRequest(Compute(Op::kIsPrime, "97")),
+                                          proto::EncodeRequest(get), proto::EncodeRequest(Ping())};
+  for (int i = 0; i < 300; ++i) {
+    std::string body;
+    if (i % 10 == 0) {
+      body.resize(rng() % 64);
+      for (char& c : body) c = static_cast<char>(rng());
+    } else {
+      body = seeds[i % seeds.size()];
+      const int edits = 1 + static_cast<int>(rng() % 3);
+      for (int e = 0; e < edits && !body.empty(); ++e) {
+        const size_t at = rng() % body.size();
+        switch (rng() % 3) {
+          case 0:
+            body[at] = static_cast<char>(rng());
+            break;
+          case 1:
+            body.erase(at, 1);
+            break;
+          default:
+            body.insert(at, 1, static_cast<char>(rng()));
+            break;
+        }
+      }
+    }
+    if (body.empty()) body = "\x01";
+    client->SendBody(body);
+    auto frames = client->RecvFrames();
+    ASSERT_TRUE(frames) << "no reply to mutation " << i;
+    ASSERT_EQ(frames->size(), 1u);
+    ASSERT_TRUE(proto::DecodeClientMessage(frames->back()).ok());
+  }
+  EXPECT_TRUE(client->Call(Ping()).pong);
 }
 
 TEST_F(GatewayTest, StatsMergeGatewayAndBroker) {
