@@ -81,6 +81,8 @@ class Client:
         Raises ZfactorError for an error reply, ZfactorTimeout when no reply
         arrives within timeout_ms + extra_timeout_ms.
         """
+        if "id" in fields:
+            raise ValueError("the client assigns request ids itself")
         rid = next(self._ids)
         body = {"op": op, "id": rid, "v": PROTOCOL_VERSION}
         body.update({k: v for k, v in fields.items() if v is not None})
