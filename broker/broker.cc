@@ -143,24 +143,15 @@ proto::Status Broker::Bind() {
 proto::Status Broker::ReloadJournal() {
   auto open = journal_->LoadOpen();
   if (!open.ok()) return open.error();
-  const int64_t now = core::NowMs();
   size_t loaded = 0;
   for (const JournalJob& j : open.value()) {
     if (j.id.empty() || jobs_.count(j.id) || !proto::ValidateNumber(j.n, SIZE_MAX).ok()) {
       ZF_LOG(kWarning) << "journal: skipping unusable job '" << j.id << "'";
       continue;
     }
-    Job job;
-    job.id = j.id;
-    job.kind = j.kind;
-    job.n = j.n;
-    job.priority = std::clamp(j.priority, 0, kPriorities - 1);
-    job.lane = LaneOf(job.kind, job.n.size());
-    job.max_seconds = j.max_seconds;
-    job.submit_ms = now;
-    job.deaths = j.deaths;
-    Job& stored = jobs_.emplace(job.id, std::move(job)).first->second;
-    Enqueue(stored, /*front=*/false);
+    JournalJob spec = j;
+    spec.priority = std::clamp(j.priority, 0, kPriorities - 1);
+    AddJob(spec);
     ++loaded;
   }
   if (loaded > 0) {
@@ -294,7 +285,12 @@ void Broker::OnSubmit(const std::string& gateway, const Internal& m) {
   if (m.max_seconds && !(std::isfinite(*m.max_seconds) && *m.max_seconds > 0)) {
     return reject(MakeError(ErrorCode::kBadRequest, "max_seconds must be a number > 0"), 0);
   }
-  if (jobs_.count(m.job) == 0) {
+  auto open = jobs_.find(m.job);
+  if (open != jobs_.end() && (open->second.n != m.n || open->second.kind != m.kind)) {
+    return reject(
+        MakeError(ErrorCode::kBadRequest, "job id " + m.job + " is open for another number"), 0);
+  }
+  if (open == jobs_.end()) {
     if (queue_.size() >= static_cast<size_t>(config_.max_queue)) {
       return reject(MakeError(ErrorCode::kBusy,
                               "the queue is full (" + std::to_string(queue_.size()) + " jobs)"),
@@ -308,16 +304,7 @@ void Broker::OnSubmit(const std::string& gateway, const Internal& m) {
         return reject(saved.error(), 0);
       }
     }
-    Job job;
-    job.id = m.job;
-    job.kind = m.kind;
-    job.n = m.n;
-    job.priority = m.priority;
-    job.lane = LaneOf(m.kind, m.n.size());
-    job.max_seconds = m.max_seconds;
-    job.submit_ms = core::NowMs();
-    Job& stored = jobs_.emplace(job.id, std::move(job)).first->second;
-    Enqueue(stored, /*front=*/false);
+    AddJob(JournalJob{m.job, m.kind, m.n, m.priority, m.max_seconds, 0});
     ++submitted_;
     m_->submitted->Increment();
   }
@@ -442,6 +429,20 @@ void Broker::OnJobEnd(const std::string& identity, const Internal& m) {
 }
 
 // ---------------------------------------------------------------- scheduling
+
+void Broker::AddJob(const JournalJob& spec) {
+  Job job;
+  job.id = spec.id;
+  job.kind = spec.kind;
+  job.n = spec.n;
+  job.priority = spec.priority;
+  job.lane = LaneOf(spec.kind, spec.n.size());
+  job.max_seconds = spec.max_seconds;
+  job.submit_ms = core::NowMs();
+  job.deaths = spec.deaths;
+  Job& stored = jobs_.emplace(job.id, std::move(job)).first->second;
+  Enqueue(stored, /*front=*/false);
+}
 
 void Broker::Enqueue(Job& job, bool front) {
   job.enqueue_ms = front && job.enqueue_ms != 0 ? job.enqueue_ms : core::NowMs();

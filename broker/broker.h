@@ -133,6 +133,8 @@ class Broker {
   void PurgeExpired();
   void SendHeartbeats();
 
+  // Creates an open job and queues it. REQUIRES: spec.id is not open; spec is valid.
+  void AddJob(const JournalJob& spec);
   void Enqueue(Job& job, bool front);
   // Removes a worker and re-queues its jobs; `died` counts against the jobs' retries.
   void RemoveWorker(const std::string& identity, bool died, const char* why);

@@ -239,6 +239,10 @@ TEST_F(BrokerTest, SubmitIsAcceptedAndDuplicateSubmitIsIdempotent) {
   EXPECT_EQ(a.type, MsgType::kAccepted);
   EXPECT_EQ(a.job, "j1");
   EXPECT_EQ(Ask(Submit("j1", "1000000000000000000000000000007")).type, MsgType::kAccepted);
+  Internal clash = Ask(Submit("j1", "1000000000000000000000000000009"));
+  EXPECT_EQ(clash.type, MsgType::kRejected) << "an open id names one number only";
+  ASSERT_TRUE(clash.error);
+  EXPECT_EQ(clash.error->code, ErrorCode::kBadRequest);
   proto::Stats s = Stats();
   EXPECT_EQ(s["queue_depth"], 1);
   EXPECT_EQ(s["jobs_submitted"], 1 + s["jobs_cancelled"]);  // the sync jobs were cancelled
