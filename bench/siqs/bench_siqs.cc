@@ -62,9 +62,9 @@ double RunOne(const mpz_class& n, const Options& options, bool verbose, Stats* s
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const bool ok = f && *f > 1 && *f < n && mpz_divisible_p(n.get_mpz_t(), f->get_mpz_t());
   if (verbose || !ok) {
-    std::printf("  %s: %s %.3fs (cpu %.3fs) k=%u fb=%zu polys=%zu fulls=%zu partials=%zu cols=%zu sieve=%.3fs la=%.3fs\n",
+    std::printf("  %s: %s %.3fs (cpu %.3fs) k=%u fb=%zu polys=%zu fulls=%zu partials=%zu (doubles %zu) cols=%zu sieve=%.3fs la=%.3fs\n",
                 n.get_str().c_str(), ok ? f->get_str().c_str() : "FAILED", s, *cpu, stats->multiplier, stats->fb_size,
-                stats->polynomials, stats->fulls, stats->partials, stats->matrix_cols, stats->sieve_seconds,
+                stats->polynomials, stats->fulls, stats->partials, stats->doubles, stats->matrix_cols, stats->sieve_seconds,
                 stats->linalg_seconds);
     std::fflush(stdout);
   }

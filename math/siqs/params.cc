@@ -44,6 +44,7 @@ Params ParamsForDigits(int digits) {
   p.lp_mult = static_cast<uint32_t>(std::lround(mix(lo.lp_mult, hi.lp_mult)));
   p.fudge_bits = mix(lo.fudge_bits, hi.fudge_bits);
   p.small_prime = static_cast<uint32_t>(std::lround(mix(lo.small_prime, hi.small_prime)));
+  p.dlp_exponent = t < 0.5 ? lo.dlp_exponent : hi.dlp_exponent;
   p.fb_size = std::min(p.fb_size, kMaxFactorBase - 1);
   return p;
 }

@@ -26,6 +26,8 @@ struct Params {
   uint32_t lp_mult = 0;      // large-prime bound = lp_mult * largest factor-base prime
   double fudge_bits = 0;     // threshold slack for unsieved small primes, in bits
   uint32_t small_prime = 0;  // primes below this are not sieved (small-prime variation)
+  double dlp_exponent = 0;   // 0: single large prime; e > 1: cofactors below lp_bound^e
+                             // are split into two large primes (and the threshold drops)
 };
 
 // The parameters for an n of `digits` decimal digits (clamped to the table).

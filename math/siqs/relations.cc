@@ -41,6 +41,7 @@ void RelationCounter::Add(const Relation& r) {
     return;
   }
   ++partials_;
+  if (r.large_prime2 != 1) ++doubles_;
   // Large primes are vertices (1 is one too), relations are edges; an edge
   // joining an already connected pair closes a cycle.
   const uint32_t a = Find(Vertex(r.large_prime));

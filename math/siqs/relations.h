@@ -23,6 +23,7 @@ class RelationCounter {
   size_t Usable() const { return fulls_ + cycles_; }
   size_t fulls() const { return fulls_; }
   size_t partials() const { return partials_; }
+  size_t doubles() const { return doubles_; }
 
  private:
   uint32_t Vertex(uint64_t prime);
@@ -30,7 +31,7 @@ class RelationCounter {
 
   std::unordered_map<uint64_t, uint32_t> vertex_;
   std::vector<uint32_t> parent_;
-  size_t fulls_ = 0, partials_ = 0, cycles_ = 0;
+  size_t fulls_ = 0, partials_ = 0, doubles_ = 0, cycles_ = 0;
 };
 
 // Heap bytes a relation holds (for Stats::peak_bytes).

@@ -42,6 +42,7 @@ struct Setup {
   uint32_t half_width = 0;
   uint8_t threshold = 0;
   uint64_t lp_bound = 0;
+  uint64_t double_bound = 0;  // 0: no double large primes
   std::unique_ptr<ASelector> selector;
 };
 
@@ -77,6 +78,7 @@ std::unique_ptr<Setup> MakeSetup(const mpz_class& n, const Options& options, uin
   if (options.lp_mult != 0) p.lp_mult = options.lp_mult;
   if (options.fudge_bits != 0) p.fudge_bits = options.fudge_bits;
   if (options.small_prime != 0) p.small_prime = options.small_prime;
+  if (options.dlp_exponent != 0) p.dlp_exponent = std::max(0.0, options.dlp_exponent);
   const uint32_t k = ChooseMultiplier(n);
   auto fb = BuildFactorBase(n, k, p.fb_size, p.small_prime, divisor);
   if (!fb) return nullptr;
@@ -86,7 +88,11 @@ std::unique_ptr<Setup> MakeSetup(const mpz_class& n, const Options& options, uin
   // Largest |Q(x)/A| over the interval is about M sqrt(kN/2).
   const double log2_qmax = std::log2(static_cast<double>(setup->half_width)) +
                            0.5 * (static_cast<double>(mpz_sizeinbase(setup->fb.kn.get_mpz_t(), 2)) - 1.0);
-  const double bits = log2_qmax - std::log2(static_cast<double>(setup->lp_bound)) - p.fudge_bits;
+  const double log2_lp = std::log2(static_cast<double>(setup->lp_bound));
+  if (p.dlp_exponent > 1) {
+    setup->double_bound = static_cast<uint64_t>(std::exp2(std::min(62.0, p.dlp_exponent * log2_lp)));
+  }
+  const double bits = log2_qmax - std::max(1.0, p.dlp_exponent) * log2_lp - p.fudge_bits;
   const double scale = bits > 100 ? 100 / bits : 1.0;
   SetLogScale(setup->fb, scale);
   setup->threshold = static_cast<uint8_t>(std::clamp(std::lround(bits * scale), 8L, 120L));
@@ -131,7 +137,7 @@ void SieveWorker(SieveRun& run) {
   const Setup& s = *run.setup;
   PolyState poly(s.fb, s.half_width);
   BlockSieve sieve(s.fb, s.params.blocks);
-  TrialDivider tdiv(s.fb, s.lp_bound);
+  TrialDivider tdiv(s.fb, s.lp_bound, s.double_bound);
   std::vector<uint32_t> candidates;
   std::vector<Relation> local;
   Relation rel;
@@ -221,6 +227,7 @@ std::optional<mpz_class> FindFactor(const mpz_class& n, const Options& options, 
     stats->polynomials = run.polynomials;
     stats->fulls = run.counter.fulls();
     stats->partials = run.counter.partials();
+    stats->doubles = run.counter.doubles();
     if (hooks.Cancelled()) break;
     const auto la_start = Clock::now();
     std::vector<Relation> rels = run.relations;

@@ -25,6 +25,7 @@ struct Options {
   uint32_t lp_mult = 0;
   double fudge_bits = 0;
   uint32_t small_prime = 0;
+  double dlp_exponent = 0;  // < 0: single large prime only
 };
 
 struct Stats {
@@ -33,7 +34,8 @@ struct Stats {
   size_t peak_bytes = 0;       // peak memory the sieve held
   double seconds = 0;
   size_t fulls = 0;            // full relations collected
-  size_t partials = 0;         // single-large-prime relations collected
+  size_t partials = 0;         // relations with one or two large primes collected
+  size_t doubles = 0;          // of which with two large primes
   size_t fb_size = 0;
   size_t matrix_cols = 0;
   double sieve_seconds = 0;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "math/siqs/cofactor.h"
+
 namespace zfactor::math::siqs {
 
 namespace {
@@ -9,8 +11,8 @@ namespace {
 constexpr int kReciprocalShift = 42;
 }  // namespace
 
-TrialDivider::TrialDivider(const FactorBase& fb, uint64_t large_prime_bound)
-    : fb_(fb), lp_bound_(large_prime_bound), reciprocal_(fb.first_bucket), found_(fb.first_bucket + 1) {
+TrialDivider::TrialDivider(const FactorBase& fb, uint64_t large_prime_bound, uint64_t double_bound)
+    : fb_(fb), lp_bound_(large_prime_bound), double_bound_(double_bound), reciprocal_(fb.first_bucket), found_(fb.first_bucket + 1) {
   for (uint32_t i = fb.first_sieved; i < fb.first_bucket; ++i) {
     reciprocal_[i] = (uint64_t{1} << kReciprocalShift) / fb.prime[i] + 1;
   }
@@ -27,6 +29,7 @@ void TrialDivider::DivideOut(uint32_t index, Relation* out) {
 bool TrialDivider::Divide(const PolyState& poly, const BlockSieve& sieve, uint32_t offset, Relation* out) {
   out->factors.clear();
   out->large_prime = 1;
+  out->large_prime2 = 1;
   const long x = static_cast<long>(offset) - static_cast<long>(poly.half_width());
   out->y = poly.a().a * x + poly.b();
   q_ = out->y * out->y - fb_.kn;
@@ -65,11 +68,20 @@ bool TrialDivider::Divide(const PolyState& poly, const BlockSieve& sieve, uint32
   auto it = std::lower_bound(hits.begin(), hits.end(), std::make_pair(offset, uint32_t{0}));
   for (; it != hits.end() && it->first == offset; ++it) DivideOut(it->second, out);
   if (q_ == 1) return true;
-  if (mpz_fits_ulong_p(q_.get_mpz_t()) && q_.get_ui() < lp_bound_) {
-    out->large_prime = q_.get_ui();
+  if (!mpz_fits_ulong_p(q_.get_mpz_t())) return false;
+  const uint64_t cofactor = q_.get_ui();
+  if (cofactor < lp_bound_) {
+    out->large_prime = cofactor;
     return true;
   }
-  return false;
+  if (cofactor >= double_bound_ || IsPrime64(cofactor)) return false;
+  const uint64_t f = SplitComposite64(cofactor);
+  if (f == 0) return false;
+  const uint64_t g = cofactor / f;
+  if (f >= lp_bound_ || g >= lp_bound_) return false;
+  out->large_prime = std::min(f, g);
+  out->large_prime2 = std::max(f, g);
+  return true;
 }
 
 }  // namespace zfactor::math::siqs

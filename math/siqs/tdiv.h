@@ -18,10 +18,13 @@ namespace zfactor::math::siqs {
 
 class TrialDivider {
  public:
-  TrialDivider(const FactorBase& fb, uint64_t large_prime_bound);
+  // Cofactors below large_prime_bound are single large primes; composite
+  // cofactors below double_bound (0: none) that split into two primes below
+  // large_prime_bound give double-large-prime relations.
+  TrialDivider(const FactorBase& fb, uint64_t large_prime_bound, uint64_t double_bound);
 
   // Factors Q at sieve offset `offset` of the current polynomial. Returns
-  // true and fills *out for a full relation or one with a single large prime.
+  // true and fills *out for a full relation or one with one or two large primes.
   bool Divide(const PolyState& poly, const BlockSieve& sieve, uint32_t offset, Relation* out);
 
  private:
@@ -29,6 +32,7 @@ class TrialDivider {
 
   const FactorBase& fb_;
   uint64_t lp_bound_;
+  uint64_t double_bound_;
   mpz_class q_;
   std::vector<uint64_t> reciprocal_;  // floor(2^42 / p) + 1 for the block-sieved primes
   std::vector<uint32_t> found_;       // scratch: medium primes whose root matches

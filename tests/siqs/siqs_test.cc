@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "math/siqs/cofactor.h"
 #include "math/siqs/factor_base.h"
 
 namespace zfactor::math::siqs {
@@ -184,6 +185,38 @@ TEST(Siqs, SplitsSeededRandomSemiprimes) {
     ASSERT_TRUE(f.has_value());
     EXPECT_TRUE(*f == p || *f == q) << n << " " << *f;
   }
+}
+
+TEST(Siqs, DoubleLargePrimeVariationSplits) {
+  Options options;
+  options.dlp_exponent = 1.7;
+  options.lp_mult = 30;
+  options.fudge_bits = 6;
+  for (const char* name : {"C50_1", "C50_3"}) {
+    SCOPED_TRACE(name);
+    const mpz_class n = Semiprimes().at(name);
+    Stats stats;
+    const auto f = FindFactor(n, options, Hooks{}, &stats);
+    ASSERT_TRUE(f.has_value());
+    EXPECT_GT(*f, 1);
+    EXPECT_LT(*f, n);
+    EXPECT_TRUE(mpz_divisible_p(n.get_mpz_t(), f->get_mpz_t()));
+    EXPECT_GT(stats.doubles, 0u);
+  }
+}
+
+TEST(Cofactor, PrimalityAndSplitting) {
+  EXPECT_TRUE(IsPrime64(2));
+  EXPECT_TRUE(IsPrime64(1000000007));
+  EXPECT_TRUE(IsPrime64(18446744073709551557ull));  // largest prime below 2^64
+  EXPECT_FALSE(IsPrime64(1));
+  EXPECT_FALSE(IsPrime64(3215031751ull));  // strong pseudoprime to bases 2, 3, 5, 7
+  EXPECT_FALSE(IsPrime64(1000000007ull * 998244353ull));
+  const uint64_t p = 1000000007, q = 2147483647;
+  const uint64_t f = SplitComposite64(p * q);
+  EXPECT_TRUE(f == p || f == q) << f;
+  const uint64_t g = SplitComposite64(65537ull * 65537ull);
+  EXPECT_EQ(g, 65537u);
 }
 
 TEST(Siqs, SplitsC60) { ExpectSplits(Semiprimes().at("C60_1")); }
