@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,11 @@ class Job {
   const Hooks& hooks() const { return hooks_; }
 
   bool TimeUp() const { return deadline_ && Clock::now() >= *deadline_; }
+  // Seconds until the deadline (infinity without one).
+  double SecondsLeft() const {
+    if (!deadline_) return std::numeric_limits<double>::infinity();
+    return std::chrono::duration<double>(*deadline_ - Clock::now()).count();
+  }
   // True once the caller cancelled or the time budget ran out: algorithms
   // poll this and return what they have.
   bool Stopped() const { return hooks_.Cancelled() || TimeUp(); }

@@ -1,6 +1,6 @@
 #include "math/proof.h"
 
-#include <chrono>
+#include <algorithm>
 
 #include "math/trial.h"
 
@@ -35,8 +35,9 @@ bool PocklingtonWitness(const mpz_class& n, const mpz_class& q) {
 bool ProvePrimeNminus1(const mpz_class& n, const Job& job) {
   if (mpz_sizeinbase(n.get_mpz_t(), 10) > kProofMaxDigits || job.Stopped()) return false;
   Budget budget;
-  budget.max_seconds = kProofSeconds;
-  if (job.budget().max_seconds > 0) budget.max_seconds = std::min(budget.max_seconds, job.budget().max_seconds);
+  // Nested proofs (of the primes in n-1) share this deadline.
+  budget.max_seconds = std::min(kProofSeconds, job.SecondsLeft());
+  if (budget.max_seconds <= 0) return false;
   budget.ecm_max_b1 = 11e3;
   budget.use_siqs = false;
   budget.seed = job.budget().seed;
