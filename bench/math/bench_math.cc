@@ -17,6 +17,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <sys/resource.h>
 #include <time.h>
 #include <vector>
 
@@ -29,9 +30,7 @@
 namespace zfactor::math {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
-double Seconds(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -48,6 +47,13 @@ std::optional<std::string> Run(const std::string& cmd) {
   while ((got = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, got);
   if (pclose(pipe) == -1) return std::nullopt;
   return out;
+}
+
+double ChildrenCpuSeconds() {
+  rusage usage;
+  getrusage(RUSAGE_CHILDREN, &usage);
+  auto sec = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + 1e-6 * static_cast<double>(tv.tv_usec); };
+  return sec(usage.ru_utime) + sec(usage.ru_stime);
 }
 
 double ThreadCpuMs() {
@@ -118,31 +124,33 @@ std::vector<EcmNumber> ReadNumbers(const std::string& path) {
 }
 
 // Our ladder: the engine's ECM levels in order, until a factor appears.
+// Returns CPU seconds.
 double OurEcmSeconds(const mpz_class& n, unsigned seed, std::string* where) {
   Budget budget;
   Hooks hooks;
   Job job(budget, hooks);
   uint64_t sigma = uint64_t{seed} * 1000003u;
   int total = 0;
-  auto t0 = Clock::now();
+  const double t0 = ThreadCpuMs();
   for (const EcmLevel& level : kEcmLevels) {
     int run = 0;
     auto d = EcmCurves(n, level.b1, level.curves, &sigma, job, &run);
     total += run;
     if (d) {
       *where = std::to_string(static_cast<long>(level.b1)) + "/" + std::to_string(total);
-      return Seconds(t0);
+      return 1e-3 * (ThreadCpuMs() - t0);
     }
   }
   *where = "none";
-  return Seconds(t0);
+  return 1e-3 * (ThreadCpuMs() - t0);
 }
 
 // The `ecm` binary on the same ladder: one process per level, -one stops at
-// the first factor. Its curves are random (no seed option).
+// the first factor. Its curves are random (no seed option). Returns the CPU
+// seconds of the ecm processes.
 double EcmBinarySeconds(const mpz_class& n, const mpz_class& p, std::string* where) {
   int total = 0;
-  auto t0 = Clock::now();
+  const double t0 = ChildrenCpuSeconds();
   for (const EcmLevel& level : kEcmLevels) {
     const std::string cmd = "echo " + n.get_str() + " | " ZF_ECM_PATH " -q -one -c " +
                             std::to_string(level.curves) + " " + std::to_string(static_cast<long>(level.b1));
@@ -151,54 +159,54 @@ double EcmBinarySeconds(const mpz_class& n, const mpz_class& p, std::string* whe
     total += level.curves;
     if (out->find(p.get_str()) != std::string::npos) {
       *where = std::to_string(static_cast<long>(level.b1)) + "/<=" + std::to_string(total);
-      return Seconds(t0);
+      return ChildrenCpuSeconds() - t0;
     }
   }
   *where = "none";
-  return Seconds(t0);
+  return ChildrenCpuSeconds() - t0;
 }
 
 // The self-written ECM (bench/math/own_ecm.h) on the same ladder, B2 = 100 B1.
 double OwnEcmSeconds(const mpz_class& n, unsigned seed, std::string* where) {
   uint64_t sigma = 6 + uint64_t{seed} * 1000003u;
   int total = 0;
-  auto t0 = Clock::now();
+  const double t0 = ThreadCpuMs();
   for (const EcmLevel& level : kEcmLevels) {
     const auto b1 = static_cast<uint32_t>(level.b1);
     for (int i = 0; i < level.curves; ++i) {
       ++total;
       if (bench::OwnEcmCurve(n, b1, 100 * b1, sigma++)) {
         *where = std::to_string(b1) + "/" + std::to_string(total);
-        return Seconds(t0);
+        return 1e-3 * (ThreadCpuMs() - t0);
       }
     }
   }
   *where = "none";
-  return Seconds(t0);
+  return 1e-3 * (ThreadCpuMs() - t0);
 }
 
 // libecm against the self-written ECM: ms per curve at each B1 (libecm's
 // default B2, ours 100 B1), and the median time to split each number.
 void OwnVsLibecmRows(const std::vector<EcmNumber>& numbers, int seeds) {
   const EcmNumber& first = numbers.front();
-  std::printf("\n| B1 (on %s) | libecm ms/curve (default B2) | own ECM ms/curve (B2 = 100 B1) |\n|---|---|---|\n",
+  std::printf("\n| B1 (on %s) | libecm CPU ms/curve (default B2) | own ECM CPU ms/curve (B2 = 100 B1) |\n|---|---|---|\n",
               first.name.c_str());
   Budget budget;
   Hooks hooks;
   Job job(budget, hooks);
   for (double b1 : {11e3, 5e4}) {
     constexpr int kCurves = 8;
-    auto t0 = Clock::now();
+    double t0 = ThreadCpuMs();
     for (int i = 0; i < kCurves; ++i) EcmCurve(first.n, b1, 1000 + i, job);
-    const double lib = 1e3 * Seconds(t0) / kCurves;
-    t0 = Clock::now();
+    const double lib = (ThreadCpuMs() - t0) / kCurves;
+    t0 = ThreadCpuMs();
     for (int i = 0; i < kCurves; ++i) {
       bench::OwnEcmCurve(first.n, static_cast<uint32_t>(b1), static_cast<uint32_t>(100 * b1), 1000 + i);
     }
-    const double own = 1e3 * Seconds(t0) / kCurves;
+    const double own = (ThreadCpuMs() - t0) / kCurves;
     std::printf("| %.0f | %.1f | %.1f |\n", b1, lib, own);
   }
-  std::printf("\n| number | libecm ladder: median s | own ECM ladder: median s | per-seed own (s, B1/curves) |\n"
+  std::printf("\n| number | libecm ladder: median CPU s | own ECM ladder: median CPU s | per-seed own (CPU s, B1/curves) |\n"
               "|---|---|---|---|\n");
   for (const auto& row : numbers) {
     std::vector<double> lib, own;
@@ -217,27 +225,30 @@ void OwnVsLibecmRows(const std::vector<EcmNumber>& numbers, int seeds) {
 }
 
 void EcmRows(const std::vector<EcmNumber>& numbers, int seeds, bool with_binary) {
-  std::printf("\n| number | digits | ours (libecm in-process): median s | ecm binary: median s | per-seed ours "
-              "(s, B1/curves) |\n|---|---|---|---|---|\n");
+  std::printf("\n| number | digits | ours (libecm in-process): median CPU s | ecm binary: median CPU s |"
+              " per-seed ours (CPU s, B1/curves) | per-seed ecm binary (CPU s, B1/<=curves) |\n"
+              "|---|---|---|---|---|---|\n");
   for (const auto& row : numbers) {
     std::vector<double> ours, theirs;
-    std::string detail;
+    std::string detail, detail_binary = with_binary ? "" : "not run";
+    auto append = [](std::string* to, double t, const std::string& where) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%s%.1f (%s)", to->empty() ? "" : ", ", t, where.c_str());
+      *to += buf;
+    };
     for (int s = 1; s <= seeds; ++s) {
       std::string where;
-      const double t = OurEcmSeconds(row.n, static_cast<unsigned>(s), &where);
-      ours.push_back(t);
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%s%.1f (%s)", detail.empty() ? "" : ", ", t, where.c_str());
-      detail += buf;
+      ours.push_back(OurEcmSeconds(row.n, static_cast<unsigned>(s), &where));
+      append(&detail, ours.back(), where);
       if (with_binary) {
-        std::string w2;
-        theirs.push_back(EcmBinarySeconds(row.n, row.p, &w2));
+        theirs.push_back(EcmBinarySeconds(row.n, row.p, &where));
+        append(&detail_binary, theirs.back(), where);
       }
     }
     std::string ref = "not run";
     if (with_binary) ref = std::to_string(Median(theirs)).substr(0, 6);
-    std::printf("| %s | %d | %.2f | %s | %s |\n", row.name.c_str(), row.digits, Median(ours), ref.c_str(),
-                detail.c_str());
+    std::printf("| %s | %d | %.2f | %s | %s | %s |\n", row.name.c_str(), row.digits, Median(ours), ref.c_str(),
+                detail.c_str(), detail_binary.c_str());
     std::fflush(stdout);
   }
 }
