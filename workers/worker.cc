@@ -118,7 +118,15 @@ void Worker::ComputeLoop(int index) {
     try {
       RunTask(*task, out);
     } catch (const std::exception& e) {
+      // Every job is answered, or the broker would hold its credit forever.
       ZF_LOG(kError) << "compute thread " << index << ": job " << task->job.job << ": " << e.what();
+      Internal failed;
+      failed.type = MsgType::kFailed;
+      failed.job = task->job.job;
+      failed.error = MakeError(ErrorCode::kInternal, std::string("compute: ") + e.what());
+      failed_->Increment();
+      core::SendMultipart(out, {kTagFinal, failed.job, proto::EncodeInternal(failed)},
+                          zmq::send_flags::none);
     }
   }
 }
