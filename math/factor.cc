@@ -213,7 +213,7 @@ Factorization Factor(const mpz_class& n, const Budget& budget, const Hooks& hook
   }
   Job job(budget, hooks);
   std::map<mpz_class, Found> primes;
-  std::map<mpz_class, unsigned> stuck;  // composites the budget did not split
+  std::map<mpz_class, Work> stuck;  // composites the budget did not split
   auto add_prime = [&](const mpz_class& p, unsigned e, Certainty c) {
     Found& fp = primes[p];
     fp.exponent += e;
@@ -256,7 +256,8 @@ Factorization Factor(const mpz_class& n, const Budget& budget, const Hooks& hook
       }
       std::optional<mpz_class> d = ladder.Split(w);
       if (!d) {
-        stuck[c] += e;
+        auto [it, fresh] = stuck.emplace(c, w);
+        if (!fresh) it->second.exponent += e;
         continue;
       }
       report(*d);
@@ -265,38 +266,39 @@ Factorization Factor(const mpz_class& n, const Budget& budget, const Hooks& hook
     }
     // Refine what is stuck against known primes and against each other, so
     // the composites listed are coprime to everything else in the answer.
-    std::vector<std::pair<mpz_class, unsigned>> left(stuck.begin(), stuck.end());
+    // Pieces inherit the effort spent on the composite they came from.
+    std::vector<Work> left;
+    for (auto& [c, w] : stuck) left.push_back(std::move(w));
     stuck.clear();
+    auto piece = [&](const mpz_class& c, const Work& from) {
+      work.push_back({c, from.exponent, from.ecm_levels_done, from.pm1_done});
+    };
     for (size_t i = 0; i < left.size(); ++i) {
       bool split = false;
       for (const auto& [p, fp] : primes) {
-        if (mpz_divisible_p(left[i].first.get_mpz_t(), p.get_mpz_t())) {
-          work.push_back({p, left[i].second});
-          work.push_back({left[i].first / p, left[i].second});
+        if (mpz_divisible_p(left[i].c.get_mpz_t(), p.get_mpz_t())) {
+          piece(p, left[i]);
+          piece(left[i].c / p, left[i]);
           split = true;
           break;
         }
       }
       for (size_t j = i + 1; j < left.size() && !split; ++j) {
-        mpz_class g = gcd(left[i].first, left[j].first);
+        const mpz_class g = gcd(left[i].c, left[j].c);
         if (g == 1) continue;
-        if (g == left[i].first && g == left[j].first) {  // same composite twice
-          left[j].second += left[i].second;
-        } else {  // a = g (a/g), b = g (b/g): queue all four pieces
-          for (size_t x : {i, j}) {
-            work.push_back({g, left[x].second});
-            work.push_back({left[x].first / g, left[x].second});
-          }
-          left.erase(left.begin() + static_cast<std::ptrdiff_t>(j));
+        for (size_t x : {i, j}) {  // a = g (a/g), b = g (b/g)
+          piece(g, left[x]);
+          piece(left[x].c / g, left[x]);
         }
+        left.erase(left.begin() + static_cast<std::ptrdiff_t>(j));
         split = true;
       }
-      if (!split) stuck[left[i].first] += left[i].second;
+      if (!split) stuck.emplace(left[i].c, std::move(left[i]));
     }
   }
 
   for (const auto& [p, fp] : primes) f.factors.push_back({p, fp.exponent, fp.certainty});
-  for (const auto& [c, e] : stuck) f.factors.push_back({c, e, Certainty::kComposite});
+  for (const auto& [c, w] : stuck) f.factors.push_back({c, w.exponent, Certainty::kComposite});
   std::sort(f.factors.begin(), f.factors.end(),
             [](const PrimeFactor& a, const PrimeFactor& b) { return a.p < b.p; });
   if (stuck.empty()) {
