@@ -1,0 +1,256 @@
+// Internal to gateway/: the gateway's records (envelopes, held replies, jobs)
+// and its implementation class, shared by gateway.cc (set-up, the poll loop,
+// timers), requests.cc (client requests and replies) and jobs.cc (jobs, the
+// broker's front and the result stream).
+#ifndef ZFACTOR_GATEWAY_IMPL_H_
+#define ZFACTOR_GATEWAY_IMPL_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+#include <zmq.hpp>
+
+#include "cache/result_cache.h"
+#include "gateway/gateway.h"
+#include "monitoring/metrics.h"
+#include "proto/messages.h"
+
+namespace zfactor::gateway {
+
+using proto::Answer;
+using proto::Error;
+using proto::ErrorCode;
+using proto::Internal;
+using proto::Item;
+using proto::JobState;
+using proto::Kind;
+using proto::MakeError;
+using proto::MsgType;
+using proto::Op;
+using proto::Reply;
+using proto::Request;
+using proto::RequestId;
+
+// The broker counts as gone after this many heartbeat intervals of silence
+// (the same rule the broker applies to workers, PROTOCOL.md section 4).
+constexpr int kLiveness = 3;
+// At most this many messages per socket per loop turn, so no socket starves the others.
+constexpr int kMaxDrain = 256;
+// The loop wakes at least this often to run timers and notice Stop().
+constexpr int kMaxPollMs = 100;
+// Frames larger than this are dropped by ZeroMQ before they reach the codec
+// (which answers anything above the 1 MiB body limit with too_large).
+constexpr int64_t kMaxFrameBytes = 16 << 20;
+
+// How a reply gets back to a client: its ROUTER identity, and whether it
+// sent an empty delimiter frame (REQ, or a DEALER imitating one).
+struct Envelope {
+  std::string identity;
+  bool delimiter = false;
+
+  std::vector<std::string> Frames(std::string body) const {
+    std::vector<std::string> frames{identity};
+    if (delimiter) frames.emplace_back();
+    frames.push_back(std::move(body));
+    return frames;
+  }
+};
+
+// A client that asked for an EVENT when a job ends.
+struct Subscriber {
+  Envelope envelope;
+  RequestId id;
+};
+
+// One element of a held reply: a fixed item, or the open job it follows.
+struct Slot {
+  uint32_t index = 0;
+  std::string job;           // non-empty: answered from this open job
+  std::optional<Item> item;  // otherwise the answer or error
+  uint32_t retry_after_ms = 0;
+};
+
+// A request whose reply is being built or held (wait_ms, wait, cancel, or a
+// submit the broker has not acknowledged yet).
+struct Pending {
+  Envelope envelope;
+  RequestId id;
+  Op op = Op::kPing;
+  bool batch = false;
+  std::vector<Slot> slots;
+  int64_t received_ms = 0;
+  int64_t deadline_ms = 0;
+  bool hold = false;    // until every job slot is final, or the deadline
+  bool cancel = false;  // until the broker's cancel_ack, or the deadline
+  bool cancel_acked = false;
+};
+
+// A job this gateway follows (open jobs only; final ones live in the cache).
+struct Job {
+  std::string id;
+  Kind kind = Kind::kFactor;
+  std::string n;
+  JobState state = JobState::kQueued;
+  int priority = 5;
+  std::optional<double> max_seconds;
+  bool submitted = false;  // a submit was sent in this gateway's life
+  bool acked = false;      // the broker accepted it (in this life or a previous one)
+  bool persisted = false;  // a job record exists in the cache
+  int64_t submit_ms = 0;
+  std::vector<uint64_t> waiters;  // Pending keys
+  std::vector<Subscriber> subscribers;
+};
+
+struct StatsWaiter {
+  Envelope envelope;
+  RequestId id;
+  int64_t received_ms = 0;
+  int64_t deadline_ms = 0;
+};
+
+inline Item OkItem(Answer answer, uint32_t index) {
+  Item item;
+  item.ok = true;
+  item.answer = std::move(answer);
+  item.index = index;
+  return item;
+}
+
+inline Item ErrorItem(Error error, uint32_t index) {
+  Item item;
+  item.ok = false;
+  item.error = std::move(error);
+  item.index = index;
+  return item;
+}
+
+inline Answer DoneAnswer(Kind kind, const std::string& n, proto::Source source,
+                         proto::Result result) {
+  Answer a;
+  a.n = n;
+  a.kind = kind;
+  a.state = JobState::kDone;
+  a.source = source;
+  a.result = std::move(result);
+  return a;
+}
+
+// Decimal digits of 2^bits.
+std::string PowerOfTwoDecimal(int bits);
+// a < b for canonical decimals.
+bool LessDecimal(const std::string& a, const std::string& b);
+inline std::string OpLabel(Op op) { return proto::OpName(op); }
+
+class Gateway::Impl {
+ public:
+  explicit Impl(const GatewayConfig& config) : config_(config), metrics_("gateway") {}
+
+  proto::Status Init();
+  void Run(const std::atomic<bool>& stop);
+
+  std::string listen_endpoint_;
+  std::string metrics_address() const { return metrics_.address(); }
+
+ private:
+  // ---- inbound
+  void OnClientMessage(std::vector<zmq::message_t>& frames);
+  void HandleRequest(const Envelope& envelope, Request request, int64_t received_ms);
+  void HandleCompute(Pending pending, const Request& request);
+  void HandleJobOp(Pending pending, const Request& request);
+  void HandleStats(const Envelope& envelope, const RequestId& id, int64_t received_ms);
+  void OnBrokerMessage(const std::vector<zmq::message_t>& frames);
+  void OnPubMessage(const std::vector<zmq::message_t>& frames);
+
+  // ---- jobs
+  proto::StatusOr<std::string> StartOrJoin(Kind kind, const std::string& n, const Request& request,
+                                           uint64_t key, const Envelope& envelope);
+  proto::Status Submit(Job& job);
+  void Attach(Job& job, uint64_t key, const Envelope& envelope, const Request& request);
+  void Accept(Job& job);
+  void FailSubmit(const std::string& job_id, const Error& error, uint32_t retry_after_ms);
+  void EndJob(const std::string& job_id, JobState state, std::optional<proto::Result> result,
+              std::optional<Error> error);
+  Answer AnswerOf(const Job& job) const;
+  void PersistJob(const Job& job, std::optional<proto::Result> result, std::optional<Error> error);
+  std::string NewJobId();
+
+  // ---- replies
+  uint64_t Register(Pending pending);
+  bool Ready(const Pending& p, int64_t now) const;
+  void TryReply(uint64_t key, bool force = false);
+  void SendReply(const Envelope& envelope, const Reply& reply, const std::string& op,
+                 int64_t received_ms);
+  void SendError(const Envelope& envelope, const RequestId& id, const Error& error,
+                 const std::string& op, int64_t received_ms, uint32_t retry_after_ms = 0);
+  void SendToClient(const Envelope& envelope, std::string body);
+  void AnswerStatsWaiters(bool only_expired, int64_t now);
+  proto::Stats CurrentStats(int64_t now) const;
+  void DropClients();
+
+  // ---- timers and broker liveness
+  void Tick(int64_t now);
+  void ResubmitAfterOutage();
+  void SendToBroker(const Internal& message, bool* ok = nullptr);
+  bool BrokerDown(int64_t now) const;
+  int64_t LivenessMs() const { return int64_t{kLiveness} * config_.heartbeat_ms; }
+  int PollTimeoutMs(int64_t now) const;
+  void UpdateGauges();
+  void CountRequest(const std::string& op, const std::string& outcome, int64_t received_ms);
+
+  GatewayConfig config_;
+  zmq::context_t context_{1};
+  zmq::socket_t router_{context_, zmq::socket_type::router};
+  zmq::socket_t dealer_{context_, zmq::socket_type::dealer};
+  zmq::socket_t sub_{context_, zmq::socket_type::sub};
+  std::unique_ptr<cache::ResultCache> cache_;
+  std::string two_pow_;  // decimal 2^inline_factor_bits
+
+  std::unordered_map<std::string, Job> jobs_;
+  std::map<std::pair<Kind, std::string>, std::string> open_;  // (kind, n) -> job id
+  std::set<std::string> unacked_;
+  std::unordered_map<uint64_t, Pending> pending_;
+  std::set<std::pair<int64_t, uint64_t>> deadlines_;
+  uint64_t next_key_ = 1;
+  std::vector<StatsWaiter> stats_waiters_;
+  bool stats_outstanding_ = false;
+  int64_t stats_sent_ms_ = 0;
+  proto::Stats broker_stats_{{"queue_depth", 0}, {"jobs_running", 0}, {"workers", 0}};
+  std::vector<std::string> dropped_;  // identities found unreachable
+
+  int64_t start_ms_ = 0;
+  int64_t last_broker_ms_ = -1;
+  int64_t next_heartbeat_ms_ = 0;
+  bool broker_was_down_ = false;
+  std::mt19937_64 rng_{std::random_device{}()};
+
+  uint64_t jobs_submitted_ = 0;
+  uint64_t jobs_done_ = 0;
+  uint64_t jobs_failed_ = 0;
+  uint64_t jobs_cancelled_ = 0;
+  uint64_t inline_answers_ = 0;
+
+  monitoring::Metrics metrics_;
+  std::map<std::pair<std::string, std::string>, prometheus::Counter*> request_counters_;
+  std::map<std::string, prometheus::Histogram*> request_seconds_;
+  prometheus::Counter* cache_hits_metric_ = nullptr;
+  prometheus::Counter* cache_misses_metric_ = nullptr;
+  prometheus::Counter* cache_evictions_metric_ = nullptr;
+  prometheus::Gauge* cache_entries_metric_ = nullptr;
+  prometheus::Gauge* open_jobs_metric_ = nullptr;
+  prometheus::Gauge* waiting_metric_ = nullptr;
+  prometheus::Gauge* broker_up_metric_ = nullptr;
+  prometheus::Counter* submitted_metric_ = nullptr;
+  prometheus::Counter* events_metric_ = nullptr;
+  uint64_t reported_hits_ = 0, reported_misses_ = 0, reported_evictions_ = 0;
+};
+
+}  // namespace zfactor::gateway
+
+#endif  // ZFACTOR_GATEWAY_IMPL_H_
