@@ -244,12 +244,14 @@ void Gateway::Impl::HandleStats(const Envelope& envelope, const RequestId& id,
 }
 
 proto::Stats Gateway::Impl::CurrentStats(int64_t now) const {
-  // The broker's last known part first; the gateway's own counters win.
+  // The broker's last known part. Job counters are the broker's when it
+  // reports them (service-wide, across gateways and gateway restarts), else
+  // this gateway's own count of the jobs it followed.
   proto::Stats s = broker_stats_;
-  s["jobs_submitted"] = static_cast<double>(jobs_submitted_);
-  s["jobs_done"] = static_cast<double>(jobs_done_);
-  s["jobs_failed"] = static_cast<double>(jobs_failed_);
-  s["jobs_cancelled"] = static_cast<double>(jobs_cancelled_);
+  s.emplace("jobs_submitted", static_cast<double>(jobs_submitted_));
+  s.emplace("jobs_done", static_cast<double>(jobs_done_));
+  s.emplace("jobs_failed", static_cast<double>(jobs_failed_));
+  s.emplace("jobs_cancelled", static_cast<double>(jobs_cancelled_));
   s["cache_entries"] = static_cast<double>(cache_->entries());
   s["cache_hits"] = static_cast<double>(cache_->hits());
   s["cache_misses"] = static_cast<double>(cache_->misses());

@@ -70,6 +70,7 @@ class FakeBroker {
   void set_silent(bool silent) { silent_ = silent; }
   void set_ignore_submits(bool ignore) { ignore_submits_ = ignore; }
   void set_ignore_stats(bool ignore) { ignore_stats_ = ignore; }
+  void set_report_jobs_done(bool report) { report_jobs_done_ = report; }
 
   std::vector<Internal> Received(MsgType type) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -140,6 +141,7 @@ class FakeBroker {
           if (ignore_stats_) continue;
           reply.type = MsgType::kStatsReply;
           reply.stats = {{"queue_depth", 4}, {"jobs_running", 2}, {"workers", 3}};
+          if (report_jobs_done_) reply.stats["jobs_done"] = 17;
           break;
         default:
           continue;
@@ -158,6 +160,7 @@ class FakeBroker {
   std::atomic<bool> silent_{false};
   std::atomic<bool> ignore_submits_{false};
   std::atomic<bool> ignore_stats_{false};
+  std::atomic<bool> report_jobs_done_{false};
   std::mutex mu_;
   std::vector<Internal> received_;
 };
@@ -856,7 +859,13 @@ TEST_F(GatewayTest, StatsMergeGatewayAndBroker) {
   EXPECT_EQ(s.at("cache_misses"), 2);
   EXPECT_GE(s.at("uptime_s"), 0);
   EXPECT_EQ(s.at("open_jobs"), 1);
+  EXPECT_EQ(s.at("jobs_done"), 0);
   EXPECT_FALSE(gateway_->metrics_address().empty());
+  // A job counter the broker reports (service-wide) wins over the gateway's.
+  broker_->set_report_jobs_done(true);
+  r = client->Call(stats);
+  ASSERT_TRUE(r.ok && r.stats);
+  EXPECT_EQ(r.stats->at("jobs_done"), 17);
 }
 
 TEST_F(GatewayTest, RestartServesTheCacheAndJobRecords) {
