@@ -198,8 +198,26 @@ proto::StatusOr<std::optional<proto::Result>> ResultCache::Read(Kind kind, const
   return value.value().result;
 }
 
-proto::Status ResultCache::Touch(int64_t row) {
-  return touch_result_.Bind(1, row).Bind(2, next_seq_++).Run();
+ResultCache::~ResultCache() { (void)Flush(); }
+
+proto::Status ResultCache::WriteTouches() {
+  proto::Status status;
+  for (const auto& [row, seq] : touches_) {
+    status = touch_result_.Bind(1, row).Bind(2, seq).Run();
+    if (!status.ok()) break;
+  }
+  touches_.clear();
+  return status;
+}
+
+proto::Status ResultCache::Flush() {
+  if (touches_.empty()) return proto::Status::Ok();
+  proto::Status status = db_.Exec("BEGIN");
+  if (!status.ok()) return status;
+  status = WriteTouches();
+  if (status.ok()) status = db_.Exec("COMMIT");
+  if (!status.ok()) (void)db_.Exec("ROLLBACK");
+  return status;
 }
 
 proto::StatusOr<std::optional<proto::Result>> ResultCache::Lookup(Kind kind, const std::string& n) {
@@ -211,9 +229,12 @@ proto::StatusOr<std::optional<proto::Result>> ResultCache::Lookup(Kind kind, con
     if (!stored.value()) continue;
     std::optional<proto::Result> derived = Derive(have, kind, n, *stored.value());
     if (!derived) continue;
-    proto::Status touched = Touch(row);
-    if (!touched.ok()) return touched.error();
+    Touch(row);
     ++hits_;
+    if (touches_.size() >= kMaxPendingTouches) {
+      proto::Status flushed = Flush();
+      if (!flushed.ok()) return flushed.error();
+    }
     return derived;
   }
   ++misses_;
@@ -224,26 +245,40 @@ proto::Status ResultCache::Store(Kind kind, const std::string& n, const proto::R
   if (!Cacheable(kind, result)) return proto::Status::Ok();
   const std::string value = EncodeValue("", kind, n, JobState::kDone, result, std::nullopt);
   const int64_t seq = next_seq_++;
-  proto::Status status = insert_result_.Bind(1, static_cast<int64_t>(kind))
-                             .Bind(2, n)
-                             .BindBlob(3, value)
-                             .Bind(4, seq)
-                             .Run();
+  // One transaction: the pending last-access updates, then the entry.
+  proto::Status status = db_.Exec("BEGIN");
   if (!status.ok()) return status;
-  if (db_.Changes() == 1) {
-    ++entries_;
-  } else {
-    status = update_result_.Bind(1, static_cast<int64_t>(kind))
+  status = WriteTouches();
+  bool inserted = false;
+  if (status.ok()) {
+    status = insert_result_.Bind(1, static_cast<int64_t>(kind))
                  .Bind(2, n)
                  .BindBlob(3, value)
                  .Bind(4, seq)
                  .Run();
-    if (!status.ok()) return status;
   }
+  if (status.ok()) {
+    inserted = db_.Changes() == 1;
+    if (!inserted) {
+      status = update_result_.Bind(1, static_cast<int64_t>(kind))
+                   .Bind(2, n)
+                   .BindBlob(3, value)
+                   .Bind(4, seq)
+                   .Run();
+    }
+  }
+  if (status.ok()) status = db_.Exec("COMMIT");
+  if (!status.ok()) {
+    (void)db_.Exec("ROLLBACK");
+    return status;
+  }
+  if (inserted) ++entries_;
   return entries_ > max_entries_ ? Evict() : proto::Status::Ok();
 }
 
 proto::Status ResultCache::Evict() {
+  proto::Status flushed = Flush();
+  if (!flushed.ok()) return flushed;
   // Evict down to max - slack (1/64 of the bound) so eviction runs once per
   // many inserts rather than on every one.
   const uint64_t slack = max_entries_ / 64;

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cache/sqlite.h"
@@ -27,6 +28,8 @@
 namespace zfactor::cache {
 
 inline constexpr int kSchemaVersion = 1;
+// Lookups flush their last-access updates at the latest after this many hits.
+inline constexpr size_t kMaxPendingTouches = 4096;
 
 // What the cache remembers of one job.
 struct JobRecord {
@@ -60,6 +63,9 @@ class ResultCache {
   // or foreign file, or an unknown schema version, is an Error.
   static proto::StatusOr<std::unique_ptr<ResultCache>> Open(const std::string& path,
                                                             uint64_t max_entries);
+  ~ResultCache();  // flushes pending last-access updates (best effort)
+  ResultCache(const ResultCache&) = delete;
+  ResultCache& operator=(const ResultCache&) = delete;
 
   // The result for (kind, n), directly or derived from the other kind's
   // entry (see Derive). Counts a hit or a miss and marks the entry used.
@@ -69,6 +75,13 @@ class ResultCache {
   // entry for (kind, n), then evicts least-recently-used entries in batches
   // when over max_entries.
   proto::Status Store(proto::Kind kind, const std::string& n, const proto::Result& result);
+
+  // Writes the pending last-access updates of Lookup() in one transaction.
+  // Lookups only record them in memory (a write per hit would bound the hit
+  // rate by commit latency); eviction and the destructor flush first, and the
+  // owner should call this now and then (the gateway does every loop turn).
+  // Losing them in a crash only perturbs the eviction order.
+  proto::Status Flush();
 
   // Inserts or replaces a job record.
   proto::Status PutJob(const JobRecord& record);
@@ -89,7 +102,8 @@ class ResultCache {
   proto::Status Init();
   proto::StatusOr<std::optional<proto::Result>> Read(proto::Kind kind, const std::string& n,
                                                      int64_t* row);
-  proto::Status Touch(int64_t row);
+  void Touch(int64_t row) { touches_[row] = next_seq_++; }
+  proto::Status WriteTouches();  // inside a transaction the caller opened
   proto::Status Evict();
   proto::Status PruneJobs();
   proto::StatusOr<JobRecord> ReadJob(Statement& stmt);
@@ -102,6 +116,7 @@ class ResultCache {
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
   uint64_t evictions_ = 0;
+  std::unordered_map<int64_t, int64_t> touches_;  // results row -> new seq, not yet written
 
   Statement select_result_;
   Statement touch_result_;

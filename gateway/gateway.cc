@@ -226,6 +226,10 @@ void Gateway::Impl::Tick(int64_t now) {
     stats_outstanding_ = false;
   }
   AnswerStatsWaiters(/*only_expired=*/true, now);
+  proto::Status flushed = cache_->Flush();
+  if (!flushed.ok()) {
+    ZF_LOG(kError) << "cache flush failed: " << flushed.error().message;
+  }
   UpdateGauges();
 }
 
