@@ -32,7 +32,8 @@ std::vector<double> PariSeconds(const std::vector<mpz_class>& numbers) {
   {
     std::ofstream out(script);
     out << "default(parisizemax, 2000000000);\n";
-    for (const mpz_class& n : numbers) out << "gettime(); factorint(" << n.get_str() << "); print(gettime());\n";
+    for (const mpz_class& n : numbers)
+      out << "gettime(); factorint(" << n.get_str() << "); print(gettime());\n";
     out << "quit;\n";
   }
   std::vector<double> seconds;
@@ -62,10 +63,12 @@ double RunOne(const mpz_class& n, const Options& options, bool verbose, Stats* s
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const bool ok = f && *f > 1 && *f < n && mpz_divisible_p(n.get_mpz_t(), f->get_mpz_t());
   if (verbose || !ok) {
-    std::printf("  %s: %s %.3fs (cpu %.3fs) k=%u fb=%zu polys=%zu fulls=%zu partials=%zu (doubles %zu) cols=%zu sieve=%.3fs la=%.3fs\n",
-                n.get_str().c_str(), ok ? f->get_str().c_str() : "FAILED", s, *cpu, stats->multiplier, stats->fb_size,
-                stats->polynomials, stats->fulls, stats->partials, stats->doubles, stats->matrix_cols, stats->sieve_seconds,
-                stats->linalg_seconds);
+    std::printf(
+        "  %s: %s %.3fs (cpu %.3fs) k=%u fb=%zu polys=%zu fulls=%zu partials=%zu (doubles %zu) "
+        "cols=%zu sieve=%.3fs la=%.3fs\n",
+        n.get_str().c_str(), ok ? f->get_str().c_str() : "FAILED", s, *cpu, stats->multiplier,
+        stats->fb_size, stats->polynomials, stats->fulls, stats->partials, stats->doubles,
+        stats->matrix_cols, stats->sieve_seconds, stats->linalg_seconds);
     std::fflush(stdout);
   }
   return ok ? s : -1;
@@ -91,7 +94,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--verbose") {
       verbose = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--digits 40,50,60] [--no-pari] [--threads N] [--verbose] [--n N]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--digits 40,50,60] [--no-pari] [--threads N] [--verbose] [--n N]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -102,9 +107,13 @@ int main(int argc, char** argv) {
   }
   const auto numbers = zfactor::bench::LoadSemiprimes();
   std::printf("SIQS, %d thread(s); median of the 3 shared semiprimes per size\n", options.threads);
-  std::printf("wall = elapsed; cpu = process CPU time; PARI = factorint timed by gp's gettime() (CPU time);\n");
+  std::printf(
+      "wall = elapsed; cpu = process CPU time; PARI = factorint timed by gp's gettime() (CPU "
+      "time);\n");
   std::printf("ratio = ours cpu / PARI. peak RSS is the process high-water mark so far.\n");
-  std::printf("| digits | ours median wall s | ours median cpu s | PARI median s | ratio | peak_bytes MB | peak RSS MB |\n");
+  std::printf(
+      "| digits | ours median wall s | ours median cpu s | PARI median s | ratio | peak_bytes MB | "
+      "peak RSS MB |\n");
   std::printf("|---|---|---|---|---|---|---|\n");
   for (int d : digits) {
     auto it = numbers.find(d);
@@ -136,8 +145,9 @@ int main(int argc, char** argv) {
         ratio_cell = buf;
       }
     }
-    std::printf("| %d | %.3f%s | %.3f | %s | %s | %.1f | %.1f |\n", d, ours_median, failed ? " (FAILED)" : "", cpu_median,
-                pari_cell.c_str(), ratio_cell.c_str(), peak / 1e6, usage.ru_maxrss / 1024.0);
+    std::printf("| %d | %.3f%s | %.3f | %s | %s | %.1f | %.1f |\n", d, ours_median,
+                failed ? " (FAILED)" : "", cpu_median, pari_cell.c_str(), ratio_cell.c_str(),
+                peak / 1e6, usage.ru_maxrss / 1024.0);
     std::fflush(stdout);
   }
   return 0;

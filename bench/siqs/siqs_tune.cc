@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
   using zfactor::math::siqs::Params;
   std::vector<int> digits = {40, 50, 60};
   int count = 1;
-  std::vector<double> fb_scale = {0.7, 1.0, 1.4}, blocks_delta = {-1, 0, 1}, lp = {0}, fudge_delta = {-1, 0, 1}, small = {0}, dlp = {0};
+  std::vector<double> fb_scale = {0.7, 1.0, 1.4}, blocks_delta = {-1, 0, 1}, lp = {0},
+                      fudge_delta = {-1, 0, 1}, small = {0}, dlp = {0};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i], value = argv[i + 1];
     if (arg == "--digits") {
@@ -81,40 +82,42 @@ int main(int argc, char** argv) {
       for (double bd : blocks_delta) {
         for (double l : lp) {
           for (double fd : fudge_delta) {
-           for (double sp : small) {
-            for (double de : dlp) {
-            Params p = base;
-            p.fb_size = static_cast<uint32_t>(base.fb_size * fs);
-            p.blocks = static_cast<uint32_t>(std::max(1.0, base.blocks + bd));
-            if (l > 0) p.lp_mult = static_cast<uint32_t>(l);
-            p.fudge_bits = base.fudge_bits + fd;
-            if (sp > 0) p.small_prime = static_cast<uint32_t>(sp);
-            if (de != 0) p.dlp_exponent = de < 0 ? 0 : de;
-            Options options;
-            options.fb_size = p.fb_size;
-            options.blocks = p.blocks;
-            options.lp_mult = p.lp_mult;
-            options.fudge_bits = p.fudge_bits;
-            options.small_prime = p.small_prime;
-            options.dlp_exponent = p.dlp_exponent > 0 ? p.dlp_exponent : -1;
-            double total = 0;
-            bool ok = true;
-            for (int k = 0; k < count && k < static_cast<int>(it->second.size()); ++k) {
-              const mpz_class& n = it->second[k];
-              const double start = CpuSeconds();
-              const auto f = zfactor::math::siqs::FindFactor(n, options, {});
-              total += CpuSeconds() - start;
-              ok = ok && f && mpz_divisible_p(n.get_mpz_t(), f->get_mpz_t());
+            for (double sp : small) {
+              for (double de : dlp) {
+                Params p = base;
+                p.fb_size = static_cast<uint32_t>(base.fb_size * fs);
+                p.blocks = static_cast<uint32_t>(std::max(1.0, base.blocks + bd));
+                if (l > 0) p.lp_mult = static_cast<uint32_t>(l);
+                p.fudge_bits = base.fudge_bits + fd;
+                if (sp > 0) p.small_prime = static_cast<uint32_t>(sp);
+                if (de != 0) p.dlp_exponent = de < 0 ? 0 : de;
+                Options options;
+                options.fb_size = p.fb_size;
+                options.blocks = p.blocks;
+                options.lp_mult = p.lp_mult;
+                options.fudge_bits = p.fudge_bits;
+                options.small_prime = p.small_prime;
+                options.dlp_exponent = p.dlp_exponent > 0 ? p.dlp_exponent : -1;
+                double total = 0;
+                bool ok = true;
+                for (int k = 0; k < count && k < static_cast<int>(it->second.size()); ++k) {
+                  const mpz_class& n = it->second[k];
+                  const double start = CpuSeconds();
+                  const auto f = zfactor::math::siqs::FindFactor(n, options, {});
+                  total += CpuSeconds() - start;
+                  ok = ok && f && mpz_divisible_p(n.get_mpz_t(), f->get_mpz_t());
+                }
+                std::printf(
+                    "C%d fb=%u blocks=%u lp_mult=%u fudge=%.1f small=%u dlp=%.2f: %.3fs%s\n", d,
+                    p.fb_size, p.blocks, p.lp_mult, p.fudge_bits, p.small_prime, p.dlp_exponent,
+                    total, ok ? "" : " FAILED");
+                std::fflush(stdout);
+                if (ok && total < best_time) {
+                  best_time = total;
+                  best = p;
+                }
+              }
             }
-            std::printf("C%d fb=%u blocks=%u lp_mult=%u fudge=%.1f small=%u dlp=%.2f: %.3fs%s\n", d, p.fb_size,
-                        p.blocks, p.lp_mult, p.fudge_bits, p.small_prime, p.dlp_exponent, total, ok ? "" : " FAILED");
-            std::fflush(stdout);
-            if (ok && total < best_time) {
-              best_time = total;
-              best = p;
-            }
-            }
-           }
           }
         }
       }
@@ -122,10 +125,12 @@ int main(int argc, char** argv) {
     best.digits = d;
     best_rows.push_back(best);
   }
-  std::printf("\n// digits, fb_size, blocks per side, lp_mult, fudge_bits, small_prime, dlp_exponent (siqs_tune)\n");
+  std::printf(
+      "\n// digits, fb_size, blocks per side, lp_mult, fudge_bits, small_prime, dlp_exponent "
+      "(siqs_tune)\n");
   for (const Params& p : best_rows) {
-    std::printf("{%d, %u, %u, %u, %.1f, %u, %.2f},\n", p.digits, p.fb_size, p.blocks, p.lp_mult, p.fudge_bits,
-                p.small_prime, p.dlp_exponent);
+    std::printf("{%d, %u, %u, %u, %.1f, %u, %.2f},\n", p.digits, p.fb_size, p.blocks, p.lp_mult,
+                p.fudge_bits, p.small_prime, p.dlp_exponent);
   }
   return 0;
 }

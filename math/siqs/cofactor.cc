@@ -8,7 +8,9 @@ namespace {
 
 __extension__ typedef unsigned __int128 u128;
 
-uint64_t MulMod(uint64_t a, uint64_t b, uint64_t n) { return static_cast<uint64_t>(static_cast<u128>(a) * b % n); }
+uint64_t MulMod(uint64_t a, uint64_t b, uint64_t n) {
+  return static_cast<uint64_t>(static_cast<u128>(a) * b % n);
+}
 
 uint64_t PowMod64(uint64_t a, uint64_t e, uint64_t n) {
   uint64_t r = 1;

@@ -133,7 +133,8 @@ std::optional<FactorBase> BuildFactorBase(const mpz_class& n, uint32_t multiplie
   fb.first_sieved = fb.first_sorted;
   while (fb.first_sieved < fb.size() && fb.prime[fb.first_sieved] < small_prime) ++fb.first_sieved;
   fb.first_bucket = fb.first_sieved;
-  while (fb.first_bucket < fb.size() && fb.prime[fb.first_bucket] < kBucketMinPrime) ++fb.first_bucket;
+  while (fb.first_bucket < fb.size() && fb.prime[fb.first_bucket] < kBucketMinPrime)
+    ++fb.first_bucket;
   return fb;
 }
 

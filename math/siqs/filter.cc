@@ -11,7 +11,8 @@ void RemoveDuplicates(std::vector<Relation>* rels) {
   for (Relation& r : *rels) r.y = abs(r.y);
   std::vector<uint32_t> order(rels->size());
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return cmp((*rels)[a].y, (*rels)[b].y) < 0; });
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return cmp((*rels)[a].y, (*rels)[b].y) < 0; });
   std::vector<bool> keep(rels->size(), true);
   for (size_t k = 1; k < order.size(); ++k) {
     if ((*rels)[order[k]].y == (*rels)[order[k - 1]].y) keep[order[k]] = false;
@@ -28,7 +29,8 @@ void RemoveDuplicates(std::vector<Relation>* rels) {
 namespace {
 
 // Odd-exponent factor-base indices of the product of the given relations.
-std::vector<uint32_t> OddPrimes(const std::vector<Relation>& rels, const std::vector<uint32_t>& ids) {
+std::vector<uint32_t> OddPrimes(const std::vector<Relation>& rels,
+                                const std::vector<uint32_t>& ids) {
   std::vector<uint32_t> all;
   for (uint32_t id : ids) all.insert(all.end(), rels[id].factors.begin(), rels[id].factors.end());
   std::sort(all.begin(), all.end());
@@ -49,12 +51,15 @@ std::vector<uint32_t> OddPrimes(const std::vector<Relation>& rels, const std::ve
 void AddCycleColumns(const std::vector<Relation>& rels, const std::vector<uint32_t>& partial,
                      std::vector<std::vector<uint32_t>>* columns) {
   std::unordered_map<uint64_t, uint32_t> id{{1, 0}};
-  auto vertex = [&](uint64_t prime) { return id.emplace(prime, static_cast<uint32_t>(id.size())).first->second; };
+  auto vertex = [&](uint64_t prime) {
+    return id.emplace(prime, static_cast<uint32_t>(id.size())).first->second;
+  };
   struct Edge {
     uint32_t u, v, rel;
   };
   std::vector<Edge> edges;
-  for (uint32_t r : partial) edges.push_back({vertex(rels[r].large_prime), vertex(rels[r].large_prime2), r});
+  for (uint32_t r : partial)
+    edges.push_back({vertex(rels[r].large_prime), vertex(rels[r].large_prime2), r});
   const uint32_t nv = static_cast<uint32_t>(id.size());
   std::vector<uint32_t> root(nv);
   std::iota(root.begin(), root.end(), 0);
@@ -136,7 +141,8 @@ Matrix BuildMatrix(const FactorBase& fb, const std::vector<Relation>& rels, uint
       ++live_cols;
       for (uint32_t r : m.cols[c]) ++weight[r];
     }
-    const size_t live_rows = static_cast<size_t>(std::count_if(weight.begin(), weight.end(), [](uint32_t w) { return w > 0; }));
+    const size_t live_rows = static_cast<size_t>(
+        std::count_if(weight.begin(), weight.end(), [](uint32_t w) { return w > 0; }));
     bool changed = false;
     for (size_t c = 0; c < m.cols.size(); ++c) {
       if (!alive[c]) continue;

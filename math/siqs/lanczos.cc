@@ -11,7 +11,7 @@
 namespace zfactor::math::siqs {
 namespace {
 
-using Block = std::vector<uint64_t>;  // n x 64 bits, one word per row
+using Block = std::vector<uint64_t>;     // n x 64 bits, one word per row
 using Small = std::array<uint64_t, 64>;  // 64 x 64 bits, one word per row
 
 Small Identity() {
@@ -191,9 +191,10 @@ std::vector<uint64_t> BlockLanczos(const Matrix& m, uint64_t seed, const Hooks& 
     // v_{i+1} = A v S S^T + v D + v1 E + v2 F
     const Small d = AddSmall(Identity(), MulSmall(winv, AddSmall(MaskColumns(vaav, mask), vav)));
     const Small e = MulSmall(winv1, MaskColumns(vav, mask));
-    const Small f = MaskColumns(
-        MulSmall(MulSmall(winv2, AddSmall(Identity(), MulSmall(vav1, winv1))), AddSmall(MaskColumns(vaav1, mask1), vav1)),
-        mask);
+    const Small f =
+        MaskColumns(MulSmall(MulSmall(winv2, AddSmall(Identity(), MulSmall(vav1, winv1))),
+                             AddSmall(MaskColumns(vaav1, mask1), vav1)),
+                    mask);
     for (size_t r = 0; r < n; ++r) next[r] = av[r] & mask;
     MulAddSmall(v, d, &next);
     MulAddSmall(v1, e, &next);
@@ -216,8 +217,10 @@ std::vector<uint64_t> BlockLanczos(const Matrix& m, uint64_t seed, const Hooks& 
   std::vector<std::vector<uint64_t>> bz(128, std::vector<uint64_t>(row_words + 2, 0));
   for (size_t c = 0; c < n; ++c) {
     for (uint32_t r : m.cols[c]) {
-      for (uint64_t w = xy[c]; w != 0; w &= w - 1) bz[__builtin_ctzll(w)][r / 64] ^= 1ull << (r % 64);
-      for (uint64_t w = v[c]; w != 0; w &= w - 1) bz[64 + __builtin_ctzll(w)][r / 64] ^= 1ull << (r % 64);
+      for (uint64_t w = xy[c]; w != 0; w &= w - 1)
+        bz[__builtin_ctzll(w)][r / 64] ^= 1ull << (r % 64);
+      for (uint64_t w = v[c]; w != 0; w &= w - 1)
+        bz[64 + __builtin_ctzll(w)][r / 64] ^= 1ull << (r % 64);
     }
   }
   for (int j = 0; j < 128; ++j) bz[j][row_words + j / 64] = 1ull << (j % 64);

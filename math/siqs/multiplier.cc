@@ -8,9 +8,9 @@
 namespace zfactor::math::siqs {
 
 uint32_t ChooseMultiplier(const mpz_class& n) {
-  static constexpr uint32_t kCandidates[] = {1,  2,  3,  5,  6,  7,  10, 11, 13, 14, 15, 17, 19, 21, 22,
-                                             23, 26, 29, 30, 31, 33, 34, 35, 37, 38, 39, 41, 42, 43, 46,
-                                             47, 51, 53, 55, 57, 58, 59, 61, 62, 65, 66, 67, 69, 70, 73};
+  static constexpr uint32_t kCandidates[] = {
+      1,  2,  3,  5,  6,  7,  10, 11, 13, 14, 15, 17, 19, 21, 22, 23, 26, 29, 30, 31, 33, 34, 35,
+      37, 38, 39, 41, 42, 43, 46, 47, 51, 53, 55, 57, 58, 59, 61, 62, 65, 66, 67, 69, 70, 73};
   constexpr uint32_t kPrimeLimit = 2000;
   std::vector<uint32_t> primes;
   for (uint32_t p = 3; p < kPrimeLimit; p += 2) {
@@ -42,7 +42,8 @@ uint32_t ChooseMultiplier(const mpz_class& n) {
         score += lp / p;
         continue;
       }
-      const uint32_t r = static_cast<uint32_t>((static_cast<uint64_t>(mpz_fdiv_ui(n.get_mpz_t(), p)) * k) % p);
+      const uint32_t r =
+          static_cast<uint32_t>((static_cast<uint64_t>(mpz_fdiv_ui(n.get_mpz_t(), p)) * k) % p);
       if (r == 0) continue;  // p divides n: found by the factor-base build
       if (PowMod(r, (p - 1) / 2, p) == 1) score += 2 * lp / (p - 1);
     }

@@ -81,7 +81,8 @@ APoly ASelector::Make(uint64_t seed, uint64_t index) const {
     const uint32_t q = fb_.prime[idx];
     mpz_class a_q = best.a / q;
     const uint32_t a_q_mod = static_cast<uint32_t>(mpz_fdiv_ui(a_q.get_mpz_t(), q));
-    uint32_t g = static_cast<uint32_t>(static_cast<uint64_t>(fb_.sqrt_kn[idx]) * InvMod(a_q_mod, q) % q);
+    uint32_t g =
+        static_cast<uint32_t>(static_cast<uint64_t>(fb_.sqrt_kn[idx]) * InvMod(a_q_mod, q) % q);
     if (g > q / 2) g = q - g;
     best.b_terms.push_back(a_q * g);
   }
@@ -89,12 +90,7 @@ APoly ASelector::Make(uint64_t seed, uint64_t index) const {
 }
 
 PolyState::PolyState(const FactorBase& fb, uint32_t half_width)
-    : fb_(fb),
-      m_(half_width),
-      root1_(fb.size()),
-      root2_(fb.size()),
-      bainv_(),
-      logp_(fb.logp) {}
+    : fb_(fb), m_(half_width), root1_(fb.size()), root2_(fb.size()), bainv_(), logp_(fb.logp) {}
 
 size_t PolyState::bytes() const {
   return (root1_.size() + root2_.size() + bainv_.size()) * sizeof(uint32_t) + logp_.size();

@@ -16,7 +16,7 @@ namespace zfactor::math::siqs {
 
 struct APoly {
   mpz_class a;
-  std::vector<uint32_t> factors;  // factor-base indices of A's primes
+  std::vector<uint32_t> factors;   // factor-base indices of A's primes
   std::vector<mpz_class> b_terms;  // B_j with B_j^2 = kN mod q_j, B_j = 0 mod A/q_j
 };
 

@@ -84,14 +84,16 @@ class Reader {
   bool U32(uint32_t* v) {
     if (in_.size() - pos_ < 4) return false;
     *v = 0;
-    for (int i = 0; i < 4; ++i) *v |= static_cast<uint32_t>(static_cast<uint8_t>(in_[pos_ + i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      *v |= static_cast<uint32_t>(static_cast<uint8_t>(in_[pos_ + i])) << (8 * i);
     pos_ += 4;
     return true;
   }
   bool U64(uint64_t* v) {
     if (in_.size() - pos_ < 8) return false;
     *v = 0;
-    for (int i = 0; i < 8; ++i) *v |= static_cast<uint64_t>(static_cast<uint8_t>(in_[pos_ + i])) << (8 * i);
+    for (int i = 0; i < 8; ++i)
+      *v |= static_cast<uint64_t>(static_cast<uint8_t>(in_[pos_ + i])) << (8 * i);
     pos_ += 8;
     return true;
   }
@@ -107,7 +109,8 @@ class Reader {
     return true;
   }
   bool Magic() {
-    if (in_.size() < sizeof(kMagic) || std::memcmp(in_.data(), kMagic, sizeof(kMagic)) != 0) return false;
+    if (in_.size() < sizeof(kMagic) || std::memcmp(in_.data(), kMagic, sizeof(kMagic)) != 0)
+      return false;
     pos_ = sizeof(kMagic);
     return true;
   }
@@ -146,15 +149,17 @@ std::optional<RelationBatch> RelationBatch::Parse(std::string_view bytes) {
   uint32_t version = 0;
   uint64_t count = 0;
   if (!in.Magic() || !in.U32(&version) || version != kVersion) return std::nullopt;
-  if (!in.Mpz(&batch.n) || !in.U32(&batch.multiplier) || !in.U32(&batch.fb_size) || !in.U64(&batch.first_a) ||
-      !in.U64(&batch.num_a) || !in.U64(&count)) {
+  if (!in.Mpz(&batch.n) || !in.U32(&batch.multiplier) || !in.U32(&batch.fb_size) ||
+      !in.U64(&batch.first_a) || !in.U64(&batch.num_a) || !in.U64(&count)) {
     return std::nullopt;
   }
   if (count > in.Remaining()) return std::nullopt;  // every relation takes more than a byte
   batch.relations.resize(count);
   for (Relation& r : batch.relations) {
     uint32_t nf = 0;
-    if (!in.Mpz(&r.y) || !in.U64(&r.large_prime) || !in.U64(&r.large_prime2) || !in.U32(&nf) || nf > in.Remaining() / 4) return std::nullopt;
+    if (!in.Mpz(&r.y) || !in.U64(&r.large_prime) || !in.U64(&r.large_prime2) || !in.U32(&nf) ||
+        nf > in.Remaining() / 4)
+      return std::nullopt;
     r.factors.resize(nf);
     for (uint32_t& f : r.factors) {
       if (!in.U32(&f) || f >= batch.fb_size) return std::nullopt;

@@ -19,7 +19,8 @@ void ScanPortable(const uint8_t* block, uint32_t base, std::vector<uint32_t>* ou
   }
 }
 
-__attribute__((target("avx2"))) void ScanAvx2(const uint8_t* block, uint32_t base, std::vector<uint32_t>* out) {
+__attribute__((target("avx2"))) void ScanAvx2(const uint8_t* block, uint32_t base,
+                                              std::vector<uint32_t>* out) {
   for (uint32_t j = 0; j < kBlockSize; j += 128) {
     const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + j));
     const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + j + 32));
@@ -29,7 +30,8 @@ __attribute__((target("avx2"))) void ScanAvx2(const uint8_t* block, uint32_t bas
     if (_mm256_movemask_epi8(any) == 0) continue;
     const __m256i parts[4] = {a, b, c, d};
     for (uint32_t k = 0; k < 4; ++k) {
-      for (uint32_t mask = static_cast<uint32_t>(_mm256_movemask_epi8(parts[k])); mask != 0; mask &= mask - 1) {
+      for (uint32_t mask = static_cast<uint32_t>(_mm256_movemask_epi8(parts[k])); mask != 0;
+           mask &= mask - 1) {
         out->push_back(base + j + 32 * k + static_cast<uint32_t>(__builtin_ctz(mask)));
       }
     }

@@ -23,7 +23,8 @@ BlockSieve::BlockSieve(const FactorBase& fb, uint32_t blocks_per_side)
     groups_.back().first = i + 1;
   }
   first_few_hits_ = fb.first_sieved;
-  while (first_few_hits_ < fb.first_bucket && fb.prime[first_few_hits_] < kFewHitsMinPrime) ++first_few_hits_;
+  while (first_few_hits_ < fb.first_bucket && fb.prime[first_few_hits_] < kFewHitsMinPrime)
+    ++first_few_hits_;
   steps_.resize(fb.first_bucket);
   for (uint32_t i = first_few_hits_; i < fb.first_bucket; ++i) {
     steps_[i] = static_cast<uint8_t>((kBlockSize + fb.prime[i] - 1) / fb.prime[i]);

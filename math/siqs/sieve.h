@@ -26,12 +26,16 @@ class BlockSieve {
   // Bucket-sieved primes that hit a candidate in the last Run: (offset, factor-base index),
   // in offset order. Trial division reads these instead of dividing by every large prime.
   const std::vector<std::pair<uint32_t, uint32_t>>& large_hits() const { return hits_; }
-  size_t bytes() const { return store_.size() * sizeof(uint32_t) + block_.size() + next_.size() * 4; }
+  size_t bytes() const {
+    return store_.size() * sizeof(uint32_t) + block_.size() + next_.size() * 4;
+  }
 
  private:
   void FillBuckets(const PolyState& poly);
   void SieveBlock(const PolyState& poly, uint32_t block);
-  const uint32_t* bucket(uint32_t block) const { return &store_[static_cast<size_t>(block) * cap_]; }
+  const uint32_t* bucket(uint32_t block) const {
+    return &store_[static_cast<size_t>(block) * cap_];
+  }
 
   const FactorBase& fb_;
   uint32_t num_blocks_;
@@ -40,10 +44,12 @@ class BlockSieve {
   std::vector<uint8_t> block_;
   std::vector<uint32_t> store_;
   std::vector<uint32_t> count_;
-  std::vector<std::pair<uint32_t, uint32_t>> groups_;  // bucket primes: (end index, max hits per root)
+  std::vector<std::pair<uint32_t, uint32_t>>
+      groups_;                  // bucket primes: (end index, max hits per root)
   uint32_t first_few_hits_;     // first factor-base index with p >= kFewHitsMinPrime
   std::vector<uint8_t> steps_;  // per few-hits prime: ceil(kBlockSize / p)
-  std::vector<uint32_t> next_;  // per block-sieved prime: next offsets of both roots, relative to block
+  std::vector<uint32_t>
+      next_;  // per block-sieved prime: next offsets of both roots, relative to block
   std::vector<std::pair<uint32_t, uint32_t>> hits_;
   void (*scan_)(const uint8_t*, uint32_t, std::vector<uint32_t>*);
 };

@@ -46,8 +46,9 @@ struct Setup {
   std::unique_ptr<ASelector> selector;
 };
 
-// Checks that cheaply settle n: returns a factor in *factor or sets *skip for
-// inputs SIQS must not take (primes, out-of-range sizes).
+// Cheap checks before sieving. Returns true when n is settled without
+// sieving: *factor then holds a factor (even n, perfect powers) or stays
+// empty (n < 4, primes, sizes outside [kMinDigits, kMaxDigits]).
 bool Screen(const mpz_class& n, std::optional<mpz_class>* factor) {
   if (n < 4) return true;
   if (mpz_even_p(n.get_mpz_t())) {
@@ -86,11 +87,13 @@ std::unique_ptr<Setup> MakeSetup(const mpz_class& n, const Options& options, uin
   setup->half_width = p.blocks * kBlockSize;
   setup->lp_bound = static_cast<uint64_t>(p.lp_mult) * setup->fb.largest();
   // Largest |Q(x)/A| over the interval is about M sqrt(kN/2).
-  const double log2_qmax = std::log2(static_cast<double>(setup->half_width)) +
-                           0.5 * (static_cast<double>(mpz_sizeinbase(setup->fb.kn.get_mpz_t(), 2)) - 1.0);
+  const double log2_qmax =
+      std::log2(static_cast<double>(setup->half_width)) +
+      0.5 * (static_cast<double>(mpz_sizeinbase(setup->fb.kn.get_mpz_t(), 2)) - 1.0);
   const double log2_lp = std::log2(static_cast<double>(setup->lp_bound));
   if (p.dlp_exponent > 1) {
-    setup->double_bound = static_cast<uint64_t>(std::exp2(std::min(62.0, p.dlp_exponent * log2_lp)));
+    setup->double_bound =
+        static_cast<uint64_t>(std::exp2(std::min(62.0, p.dlp_exponent * log2_lp)));
   }
   const double bits = log2_qmax - std::max(1.0, p.dlp_exponent) * log2_lp - p.fudge_bits;
   const double scale = bits > 100 ? 100 / bits : 1.0;
@@ -128,7 +131,8 @@ void Flush(SieveRun& run, std::vector<Relation>* local) {
   local->clear();
   const size_t usable = run.counter.Usable();
   if (run.needed != SIZE_MAX && run.hooks->on_progress) {
-    run.hooks->on_progress("siqs", std::min(1.0, static_cast<double>(usable) / static_cast<double>(run.needed)));
+    run.hooks->on_progress(
+        "siqs", std::min(1.0, static_cast<double>(usable) / static_cast<double>(run.needed)));
   }
   if (usable >= run.needed) run.stop = true;
 }
@@ -162,7 +166,8 @@ void SieveWorker(SieveRun& run) {
       candidates.clear();
       sieve.Run(poly, s.threshold, &candidates);
       for (uint32_t offset : candidates) {
-        if (tdiv.Divide(poly, sieve, offset, &rel) && VerifyRelation(s.fb, rel)) local.push_back(rel);
+        if (tdiv.Divide(poly, sieve, offset, &rel) && VerifyRelation(s.fb, rel))
+          local.push_back(rel);
       }
       ++run.polynomials;
       if ((i & 15) == 15 && !local.empty()) Flush(run, &local);
@@ -181,8 +186,8 @@ void Sieve(SieveRun& run) {
 }
 
 // Filtering, linear algebra and square roots over the relations gathered so far.
-std::optional<mpz_class> Finish(const Setup& s, std::vector<Relation>* rels, uint64_t seed, const Hooks& hooks,
-                                Stats* stats, size_t* matrix_bytes) {
+std::optional<mpz_class> Finish(const Setup& s, std::vector<Relation>* rels, uint64_t seed,
+                                const Hooks& hooks, Stats* stats, size_t* matrix_bytes) {
   RemoveDuplicates(rels);
   const Matrix m = BuildMatrix(s.fb, *rels, kExcess);
   size_t bytes = 0;
@@ -234,20 +239,23 @@ std::optional<mpz_class> FindFactor(const mpz_class& n, const Options& options, 
     size_t matrix_bytes = 0;
     factor = Finish(*setup, &rels, options.seed + round, hooks, stats, &matrix_bytes);
     stats->linalg_seconds += SecondsSince(la_start);
-    stats->peak_bytes = std::max(stats->peak_bytes, run.scratch_bytes + 2 * run.relation_bytes + matrix_bytes);
+    stats->peak_bytes =
+        std::max(stats->peak_bytes, run.scratch_bytes + 2 * run.relation_bytes + matrix_bytes);
     if (factor) break;
     // Not enough independent relations (or every dependency was trivial): sieve 5% more.
     run.needed += run.needed / 20 + 16;
   }
   stats->seconds = SecondsSince(start);
-  if (factor && (*factor <= 1 || *factor >= n || !mpz_divisible_p(n.get_mpz_t(), factor->get_mpz_t()))) {
+  if (factor &&
+      (*factor <= 1 || *factor >= n || !mpz_divisible_p(n.get_mpz_t(), factor->get_mpz_t()))) {
     return std::nullopt;
   }
   return factor;
 }
 
-std::optional<RelationBatch> SieveRange(const mpz_class& n, const Options& options, uint64_t first_a,
-                                        uint64_t num_a, const Hooks& hooks, Stats* stats) {
+std::optional<RelationBatch> SieveRange(const mpz_class& n, const Options& options,
+                                        uint64_t first_a, uint64_t num_a, const Hooks& hooks,
+                                        Stats* stats) {
   std::optional<mpz_class> factor;
   if (Screen(n, &factor)) return std::nullopt;
   uint32_t divisor = 0;
@@ -278,7 +286,8 @@ std::optional<RelationBatch> SieveRange(const mpz_class& n, const Options& optio
 }
 
 std::optional<mpz_class> FactorFromBatches(const mpz_class& n, const Options& options,
-                                           const std::vector<RelationBatch>& batches, Stats* stats) {
+                                           const std::vector<RelationBatch>& batches,
+                                           Stats* stats) {
   std::optional<mpz_class> factor;
   if (Screen(n, &factor)) return factor;
   uint32_t divisor = 0;
@@ -286,14 +295,17 @@ std::optional<mpz_class> FactorFromBatches(const mpz_class& n, const Options& op
   if (!setup) return mpz_class(divisor);
   std::vector<Relation> rels;
   for (const RelationBatch& batch : batches) {
-    if (batch.n != n || batch.multiplier != setup->fb.multiplier || batch.fb_size != setup->fb.size()) continue;
+    if (batch.n != n || batch.multiplier != setup->fb.multiplier ||
+        batch.fb_size != setup->fb.size())
+      continue;
     for (const Relation& r : batch.relations) {
       if (VerifyRelation(setup->fb, r)) rels.push_back(r);
     }
   }
   size_t matrix_bytes = 0;
   factor = Finish(*setup, &rels, options.seed, Hooks{}, stats, &matrix_bytes);
-  if (factor && (*factor <= 1 || *factor >= n || !mpz_divisible_p(n.get_mpz_t(), factor->get_mpz_t()))) {
+  if (factor &&
+      (*factor <= 1 || *factor >= n || !mpz_divisible_p(n.get_mpz_t(), factor->get_mpz_t()))) {
     return std::nullopt;
   }
   return factor;

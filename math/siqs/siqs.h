@@ -29,13 +29,13 @@ struct Options {
 };
 
 struct Stats {
-  size_t relations = 0;        // full + combined partial relations used
-  size_t polynomials = 0;      // B-polynomials sieved
-  size_t peak_bytes = 0;       // peak memory the sieve held
+  size_t relations = 0;    // full + combined partial relations used
+  size_t polynomials = 0;  // B-polynomials sieved
+  size_t peak_bytes = 0;   // peak memory the sieve held
   double seconds = 0;
-  size_t fulls = 0;            // full relations collected
-  size_t partials = 0;         // relations with one or two large primes collected
-  size_t doubles = 0;          // of which with two large primes
+  size_t fulls = 0;     // full relations collected
+  size_t partials = 0;  // relations with one or two large primes collected
+  size_t doubles = 0;   // of which with two large primes
   size_t fb_size = 0;
   size_t matrix_cols = 0;
   double sieve_seconds = 0;
@@ -57,14 +57,16 @@ std::optional<mpz_class> FindFactor(const mpz_class& n, const Options& options, 
 //
 // Sieves every polynomial with A index in [first_a, first_a + num_a).
 // nullopt when cancelled or n is not a candidate (see FindFactor).
-std::optional<RelationBatch> SieveRange(const mpz_class& n, const Options& options, uint64_t first_a,
-                                        uint64_t num_a, const Hooks& hooks, Stats* stats = nullptr);
+std::optional<RelationBatch> SieveRange(const mpz_class& n, const Options& options,
+                                        uint64_t first_a, uint64_t num_a, const Hooks& hooks,
+                                        Stats* stats = nullptr);
 
 // Merges batches (each relation re-verified; incompatible batches and
 // duplicate relations dropped), runs filtering, linear algebra and the
 // square root. nullopt when the relations do not yet suffice.
 std::optional<mpz_class> FactorFromBatches(const mpz_class& n, const Options& options,
-                                           const std::vector<RelationBatch>& batches, Stats* stats = nullptr);
+                                           const std::vector<RelationBatch>& batches,
+                                           Stats* stats = nullptr);
 
 }  // namespace zfactor::math::siqs
 

@@ -4,8 +4,8 @@
 
 namespace zfactor::math::siqs {
 
-std::optional<mpz_class> SquareRoot(const FactorBase& fb, const std::vector<Relation>& rels, const Matrix& m,
-                                    const std::vector<uint64_t>& deps) {
+std::optional<mpz_class> SquareRoot(const FactorBase& fb, const std::vector<Relation>& rels,
+                                    const Matrix& m, const std::vector<uint64_t>& deps) {
   const mpz_class& n = fb.n;
   uint64_t present = 0;
   for (uint64_t d : deps) present |= d;

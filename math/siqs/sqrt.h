@@ -15,8 +15,8 @@
 namespace zfactor::math::siqs {
 
 // Tries every dependency in turn; returns the first non-trivial factor of fb.n.
-std::optional<mpz_class> SquareRoot(const FactorBase& fb, const std::vector<Relation>& rels, const Matrix& m,
-                                    const std::vector<uint64_t>& deps);
+std::optional<mpz_class> SquareRoot(const FactorBase& fb, const std::vector<Relation>& rels,
+                                    const Matrix& m, const std::vector<uint64_t>& deps);
 
 }  // namespace zfactor::math::siqs
 

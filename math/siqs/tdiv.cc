@@ -12,7 +12,11 @@ constexpr int kReciprocalShift = 42;
 }  // namespace
 
 TrialDivider::TrialDivider(const FactorBase& fb, uint64_t large_prime_bound, uint64_t double_bound)
-    : fb_(fb), lp_bound_(large_prime_bound), double_bound_(double_bound), reciprocal_(fb.first_bucket), found_(fb.first_bucket + 1) {
+    : fb_(fb),
+      lp_bound_(large_prime_bound),
+      double_bound_(double_bound),
+      reciprocal_(fb.first_bucket),
+      found_(fb.first_bucket + 1) {
   for (uint32_t i = fb.first_sieved; i < fb.first_bucket; ++i) {
     reciprocal_[i] = (uint64_t{1} << kReciprocalShift) / fb.prime[i] + 1;
   }
@@ -26,7 +30,8 @@ void TrialDivider::DivideOut(uint32_t index, Relation* out) {
   }
 }
 
-bool TrialDivider::Divide(const PolyState& poly, const BlockSieve& sieve, uint32_t offset, Relation* out) {
+bool TrialDivider::Divide(const PolyState& poly, const BlockSieve& sieve, uint32_t offset,
+                          Relation* out) {
   out->factors.clear();
   out->large_prime = 1;
   out->large_prime2 = 1;
@@ -57,7 +62,8 @@ bool TrialDivider::Divide(const PolyState& poly, const BlockSieve& sieve, uint32
   uint32_t num_found = 0;
   const uint32_t end = fb_.first_bucket;
   for (uint32_t i = fb_.first_sieved; i < end; ++i) {
-    const uint32_t r = offset - static_cast<uint32_t>((offset * reciprocal[i]) >> kReciprocalShift) * prime[i];
+    const uint32_t r =
+        offset - static_cast<uint32_t>((offset * reciprocal[i]) >> kReciprocalShift) * prime[i];
     found[num_found] = i;
     num_found += (r == root1[i]) | (r == root2[i]);
   }

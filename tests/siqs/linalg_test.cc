@@ -1,10 +1,11 @@
 #include "math/siqs/linalg.h"
-#include "math/siqs/params.h"
-#include "math/siqs/scan.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
+
+#include "math/siqs/params.h"
+#include "math/siqs/scan.h"
 
 namespace zfactor::math::siqs {
 namespace {

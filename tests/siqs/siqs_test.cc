@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -69,7 +69,8 @@ TEST(Siqs, SplitsRepeatedFactor) {
 
 TEST(Siqs, PrimeGivesNothing) {
   mpz_class p;
-  mpz_nextprime(p.get_mpz_t(), mpz_class("1000000000000000000000000000000000000000000").get_mpz_t());
+  mpz_nextprime(p.get_mpz_t(),
+                mpz_class("1000000000000000000000000000000000000000000").get_mpz_t());
   Stats stats;
   EXPECT_FALSE(FindFactor(p, Options{}, Hooks{}, &stats).has_value());
 }
@@ -88,7 +89,8 @@ TEST(Siqs, PerfectPowers) {
 TEST(Siqs, SmallAndEvenInputs) {
   EXPECT_FALSE(FindFactor(mpz_class(1), Options{}, Hooks{}).has_value());
   EXPECT_FALSE(FindFactor(mpz_class(3), Options{}, Hooks{}).has_value());
-  EXPECT_EQ(FindFactor(mpz_class("200000000000000000000000000000000000000002"), Options{}, Hooks{}), mpz_class(2));
+  EXPECT_EQ(FindFactor(mpz_class("200000000000000000000000000000000000000002"), Options{}, Hooks{}),
+            mpz_class(2));
   // A factor-base prime dividing n is found while building the factor base.
   const mpz_class n = mpz_class(1009) * Semiprimes().at("C40_1");
   const auto f = FindFactor(n, Options{}, Hooks{});
