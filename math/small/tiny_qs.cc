@@ -133,6 +133,7 @@ class Sieve {
   const Hooks& hooks_;
   Mont128 mont_;
   std::vector<FbPrime> fb_;
+  std::vector<uint32_t> primes_;  // fb_[k].p, contiguous
   uint64_t a_ = 0;
   std::vector<uint32_t> a_indices_;
   std::vector<uint64_t> used_a_;
@@ -319,6 +320,8 @@ u128 Sieve::Run() {
   const uint32_t fb_size = static_cast<uint32_t>(fb_.size());
   uint32_t wanted = fb_size + 1 + kExtraRelations;
   sieve_.assign(2 * params_.half_width + 8, 0);
+  primes_.clear();
+  for (const FbPrime& f : fb_) primes_.push_back(f.p);
   root1_.assign(fb_size, 0);
   root2_.assign(fb_size, 0);
   ainv_.assign(fb_size, 0);
@@ -369,16 +372,18 @@ u128 Sieve::Run() {
           } else {
             b += 2 * static_cast<i128>(bj[v]);
           }
+          // Branch-free over plain arrays so the compiler can vectorise it.
+          // (Roots of A's primes move too; nothing reads them.)
+          const uint32_t* primes = primes_.data();
+          const uint32_t* delta = delta_[v].data();
+          uint32_t* r1 = root1_.data();
+          uint32_t* r2 = root2_.data();
           for (uint32_t k = 1; k < fb_size; ++k) {
-            if (ainv_[k] == 0) continue;
-            const uint32_t p = fb_[k].p, dv = delta_[v][k];
-            if (now_negative) {
-              root1_[k] = root1_[k] + dv >= p ? root1_[k] + dv - p : root1_[k] + dv;
-              root2_[k] = root2_[k] + dv >= p ? root2_[k] + dv - p : root2_[k] + dv;
-            } else {
-              root1_[k] = root1_[k] >= dv ? root1_[k] - dv : root1_[k] + p - dv;
-              root2_[k] = root2_[k] >= dv ? root2_[k] - dv : root2_[k] + p - dv;
-            }
+            const uint32_t p = primes[k];
+            const uint32_t add = now_negative ? delta[k] : p - delta[k];
+            const uint32_t x1 = r1[k] + add, x2 = r2[k] + add;
+            r1[k] = x1 >= p ? x1 - p : x1;
+            r2[k] = x2 >= p ? x2 - p : x2;
           }
         }
         // C = (B^2 - n) / A, negative: |B| < sqrt(n).
