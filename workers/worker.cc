@@ -81,6 +81,14 @@ Worker::~Worker() {
 }
 
 proto::Status Worker::Start() {
+  try {
+    zmq::socket_t probe(context_, zmq::socket_type::dealer);  // rejects a malformed endpoint early
+    probe.set(zmq::sockopt::linger, 0);
+    probe.connect(config_.broker);
+  } catch (const zmq::error_t& e) {
+    return MakeError(ErrorCode::kBadRequest,
+                     "cannot connect to " + config_.broker + ": " + e.what());
+  }
   proto::Status served = metrics_.Serve(config_.metrics);
   if (!served.ok()) return served;
   for (int i = 0; i < config_.threads; ++i) threads_.emplace_back([this, i] { ComputeLoop(i); });

@@ -151,6 +151,13 @@ TEST(ProcessTest, HelpAndBadFlags) {
     ASSERT_TRUE(bad.started());
     EXPECT_EQ(bad.Stop(0), 2) << bin;
   }
+  // A malformed endpoint is an error at start-up, not a crash.
+  Child broker({ZF_BROKER_BIN, "--front", "garbage"});
+  ASSERT_TRUE(broker.started());
+  EXPECT_EQ(broker.Stop(0), 1);
+  Child worker({ZF_WORKER_BIN, "--broker", "garbage", "--threads", "1"});
+  ASSERT_TRUE(worker.started());
+  EXPECT_EQ(worker.Stop(0), 1);
 }
 
 }  // namespace
