@@ -278,8 +278,8 @@ void Worker::HandleBroker() {
 void Worker::OnBrokerMessage(const Internal& m) {
   switch (m.type) {
     case MsgType::kJob: {
-      if (tasks_.count(m.job)) return;  // already running (re-sent after a reconnect)
-      if (m.max_seconds && !(std::isfinite(*m.max_seconds) && *m.max_seconds > 0)) {
+      if (tasks_.count(m.job)) return;               // already running (re-sent after a reconnect)
+      if (m.max_seconds && !(*m.max_seconds > 0)) {  // the codec rejects non-finite numbers
         Internal failed;
         failed.type = MsgType::kFailed;
         failed.job = m.job;
