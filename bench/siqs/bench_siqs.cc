@@ -65,7 +65,7 @@ double RunOne(const mpz_class& n, const Options& options, bool verbose, Stats* s
   if (verbose || !ok) {
     std::printf(
         "  %s: %s %.3fs (cpu %.3fs) k=%u fb=%zu polys=%zu fulls=%zu partials=%zu (doubles %zu) "
-        "cols=%zu sieve=%.3fs la=%.3fs\n",
+        "cols=%zu sieve=%.3fs la=%.3fs peak_bytes=%.1fMB\n",
         n.get_str().c_str(), ok ? f->get_str().c_str() : "FAILED", s, *cpu, stats->multiplier,
         stats->fb_size, stats->polynomials, stats->fulls, stats->partials, stats->doubles,
         stats->matrix_cols, stats->sieve_seconds, stats->linalg_seconds);

@@ -235,12 +235,13 @@ std::optional<mpz_class> FindFactor(const mpz_class& n, const Options& options, 
     stats->doubles = run.counter.doubles();
     if (hooks.Cancelled()) break;
     const auto la_start = Clock::now();
-    std::vector<Relation> rels = run.relations;
+    // No sieving threads run now: the back end works on the shared store in place.
+    std::vector<Relation>& rels = run.relations;
     size_t matrix_bytes = 0;
     factor = Finish(*setup, &rels, options.seed + round, hooks, stats, &matrix_bytes);
     stats->linalg_seconds += SecondsSince(la_start);
     stats->peak_bytes =
-        std::max(stats->peak_bytes, run.scratch_bytes + 2 * run.relation_bytes + matrix_bytes);
+        std::max(stats->peak_bytes, run.scratch_bytes + run.relation_bytes + matrix_bytes);
     if (factor) break;
     // Not enough independent relations (or every dependency was trivial): sieve 5% more.
     run.needed += run.needed / 20 + 16;
