@@ -68,7 +68,7 @@ double RunOne(const mpz_class& n, const Options& options, bool verbose, Stats* s
         "cols=%zu sieve=%.3fs la=%.3fs peak_bytes=%.1fMB\n",
         n.get_str().c_str(), ok ? f->get_str().c_str() : "FAILED", s, *cpu, stats->multiplier,
         stats->fb_size, stats->polynomials, stats->fulls, stats->partials, stats->doubles,
-        stats->matrix_cols, stats->sieve_seconds, stats->linalg_seconds);
+        stats->matrix_cols, stats->sieve_seconds, stats->linalg_seconds, stats->peak_bytes / 1e6);
     std::fflush(stdout);
   }
   return ok ? s : -1;
