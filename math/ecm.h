@@ -14,9 +14,11 @@ namespace zfactor::math {
 
 // One ECM curve with stage-1 bound b1 and libecm's default stage-2 bound
 // (about 100-1000 x b1, FFT continuation). `sigma` selects the curve
-// (Montgomery form, GMP-ECM parametrization 1); the same sigma on the same n
-// gives the same result. Returns a non-trivial factor of n, or nullopt when
-// the curve found none or job.Stopped() interrupted it (polled inside stage 1).
+// (Montgomery form: GMP-ECM's batch parametrization 1 where stage 1 is
+// short, else Suyama's parametrization 0, whose stage 1 polls the stop flag);
+// the same sigma, b1 and n give the same result. Returns a non-trivial factor
+// of n, or nullopt when the curve found none or job.Stopped() interrupted it
+// (polled within stage 1, and before stage 2; stage 2 itself runs to its end).
 // REQUIRES: n odd composite > 1.
 std::optional<mpz_class> EcmCurve(const mpz_class& n, double b1, uint64_t sigma, const Job& job);
 

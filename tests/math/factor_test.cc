@@ -139,6 +139,23 @@ TEST(Factor, EcmCurveWithFixedSigmaFindsKnownFactor) {
   }
 }
 
+TEST(Factor, CancelStopsALargeEcmCurve) {
+  // B1 = 3e6 on 95 digits: seconds of stage 1, which must poll the flag.
+  const mpz_class n = NextPrime(Pow10(24) * 5) * NextPrime(Pow10(69) * 6);
+  std::atomic<bool> cancel{false};
+  Hooks hooks;
+  hooks.cancel = &cancel;
+  const Budget budget;
+  const Job job(budget, hooks);
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    cancel = true;
+  });
+  EXPECT_FALSE(EcmCurve(n, 3e6, 77, job).has_value());
+  canceller.join();
+  EXPECT_TRUE(job.Stopped());
+}
+
 // 30-digit times 40-digit primes: beyond the small ECM levels.
 mpz_class HardSemiprime() { return NextPrime(Pow10(29) * 3) * NextPrime(Pow10(39) * 7); }
 
