@@ -317,6 +317,18 @@ class StackTest : public ::testing::Test {
 
 TEST_F(StackTest, ServesAndStopsCleanlyOnSigterm) {
   Client c(Options());
+  // Each process serves Prometheus text on the port named in the ready-file.
+  auto values = stack::ReadReadyFile(scratch_.path() + "/stack.ready");
+  for (const char* key : {"gateway.metrics", "broker.metrics", "worker-1.metrics"}) {
+    std::string out;
+    EXPECT_EQ(RunCommand("/usr/bin/python3 -c \"import urllib.request, sys; sys.stdout.write("
+                         "urllib.request.urlopen('http://" +
+                             (*values)[key] + "/metrics', timeout=10).read().decode())\"",
+                         &out),
+              0)
+        << key;
+    EXPECT_NE(out.find("# TYPE "), std::string::npos) << key << ": " << out.substr(0, 200);
+  }
   EXPECT_EQ(WithoutPrpMarks(client::FormatFactorLine(Final(c, proto::Kind::kFactor, k2_128_1))),
             k2_128_1_Line);
 
