@@ -48,9 +48,10 @@ APoly ASelector::Make(uint64_t seed, uint64_t index) const {
   for (int attempt = 0; attempt < 30; ++attempt) {
     std::vector<uint32_t> chosen;
     mpz_class product = 1;
-    std::uniform_int_distribution<uint32_t> pick(lo_, hi_);
     while (chosen.size() + 1 < s_) {
-      const uint32_t i = pick(rng);
+      // mt19937_64's output is fixed by the standard (a distribution's is not),
+      // so every siever maps an A index to the same A.
+      const uint32_t i = lo_ + static_cast<uint32_t>(rng() % (hi_ - lo_ + 1));
       if (std::find(chosen.begin(), chosen.end(), i) != chosen.end()) continue;
       chosen.push_back(i);
       product *= fb_.prime[i];
