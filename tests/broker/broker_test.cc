@@ -349,7 +349,7 @@ TEST_F(BrokerTest, HigherPriorityRunsFirstThenCheapLanesFirst) {
 TEST_F(BrokerTest, SilentWorkersJobGoesToAnotherWorker) {
   BrokerConfig c;
   c.heartbeat_ms = 50;
-  c.liveness = 3;
+  c.liveness = 10;  // a 500 ms lease: room for a loaded machine
   Start(c);
   FakeWorker& a = AddWorker(1);
   ASSERT_EQ(Ask(Submit("d1", "123456789")).type, MsgType::kAccepted);
@@ -372,16 +372,16 @@ TEST_F(BrokerTest, SilentWorkersJobGoesToAnotherWorker) {
 
 TEST_F(BrokerTest, LongJobIsNotRerunWhileItsWorkerHeartbeats) {
   BrokerConfig c;
-  c.heartbeat_ms = 50;
-  c.liveness = 3;
+  c.heartbeat_ms = 100;
+  c.liveness = 10;  // a 1 s lease
   Start(c);
   FakeWorker& a = AddWorker(1);
   ASSERT_EQ(Ask(Submit("long", "123456789")).type, MsgType::kAccepted);
   auto job = a.Recv();
   ASSERT_TRUE(job);
   FakeWorker& b = AddWorker(1);
-  // Many liveness periods pass while a keeps heartbeating: b gets nothing.
-  EXPECT_TRUE(b.Quiet(1000));
+  // Several leases pass while a keeps heartbeating: b gets nothing.
+  EXPECT_TRUE(b.Quiet(3000));
   a.Answer(*job);
   auto r = ResultOf("long");
   ASSERT_TRUE(r);
@@ -392,7 +392,7 @@ TEST_F(BrokerTest, LongJobIsNotRerunWhileItsWorkerHeartbeats) {
 TEST_F(BrokerTest, PoisonJobFailsAfterRetryCap) {
   BrokerConfig c;
   c.heartbeat_ms = 50;
-  c.liveness = 3;
+  c.liveness = 10;  // a 500 ms lease: room for a loaded machine
   c.max_retries = 2;
   Start(c);
   ASSERT_EQ(Ask(Submit("poison", "999999999999")).type, MsgType::kAccepted);

@@ -28,7 +28,6 @@ class BrokerWorkerTest : public ::testing::Test {
   void SetUp() override {
     broker::BrokerConfig bc;
     bc.front = bc.back = bc.pub = "tcp://127.0.0.1:*";
-    bc.heartbeat_ms = 100;
     broker_ = std::make_unique<broker::Broker>(bc);
     auto bound = broker_->Bind();
     ASSERT_TRUE(bound.ok()) << bound.error().message;
@@ -43,7 +42,6 @@ class BrokerWorkerTest : public ::testing::Test {
     workers::WorkerConfig wc;
     wc.broker = broker_->back_endpoint();
     wc.threads = 1;
-    wc.heartbeat_ms = 100;
     wc.name = "itest";
     worker_ = std::make_unique<workers::Worker>(wc);
     ASSERT_TRUE(worker_->Start().ok());
