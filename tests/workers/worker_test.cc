@@ -256,7 +256,7 @@ TEST_F(WorkerTest, MalformedMessagesFromTheBrokerAreSurvived) {
 }
 
 TEST_F(WorkerTest, ReconnectsAfterBrokerSilenceAndKeepsItsJobs) {
-  Start(/*heartbeat_ms=*/100, /*liveness=*/3);
+  Start(/*heartbeat_ms=*/100, /*liveness=*/10);  // reconnects after 1 s of silence
   const std::string first = ExpectReady();
   broker_.Send(Job("kept", kSemiprime60));
   broker_.set_heartbeat(false);  // the broker goes silent
