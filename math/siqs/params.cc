@@ -13,7 +13,9 @@ namespace {
 //   --fudge-delta -2,0,2
 // Row 70: SLP vs DLP measured once each on C70_1 (siqs_tune --digits 70 --numbers 1 --dlp -1 | --lp
 // 40
-// --fudge-delta -12 --dlp 1.7: 14.7 s vs 13.8 s CPU, within noise). Rows 20 and 80-100 are
+// --fudge-delta -12 --dlp 1.7: 14.7 s vs 13.8 s CPU, within noise). Row 80: C80_1 once with this
+// row (135.6 s CPU) and once single-large-prime (siqs_tune --digits 80 --numbers 1 --fb-scale 1
+// --blocks-delta 0 --lp 400 --fudge-delta 12 --dlp -1: 142.2 s CPU). Rows 20, 90 and 100 are
 // extrapolated, not measured; the double-large-prime variation is switched on from 75 digits.
 // See docs/SIQS.md.
 constexpr Params kTable[] = {
