@@ -3,17 +3,20 @@
 
 #include <gtest/gtest.h>
 
-#include "math/ecm.h"
-#include "math/job.h"
-
 #include <atomic>
 #include <chrono>
 #include <thread>
 
+#include "math/ecm.h"
+#include "math/job.h"
+#include "tests/math/numbers.h"
+
 namespace zfactor::math {
 namespace {
 
-mpz_class Z(const char* s) { return mpz_class(s); }
+using testing::NextPrime;
+using testing::Pow10;
+using testing::Z;
 
 std::string Render(const Factorization& f) {
   std::string s = std::string(VerdictName(f.verdict)) + ":";
@@ -90,18 +93,6 @@ TEST(Factor, VerifyRejectsWrongAnswers) {
   composite_as_prime.verdict = Verdict::kProbablePrime;
   composite_as_prime.factors = {{561, 1, Certainty::kProbable}};
   EXPECT_FALSE(VerifyFactorization(composite_as_prime));
-}
-
-mpz_class NextPrime(const mpz_class& x) {
-  mpz_class p;
-  mpz_nextprime(p.get_mpz_t(), x.get_mpz_t());
-  return p;
-}
-
-mpz_class Pow10(unsigned long e) {
-  mpz_class x;
-  mpz_ui_pow_ui(x.get_mpz_t(), 10, e);
-  return x;
 }
 
 TEST(Factor, FermatNumbers) {

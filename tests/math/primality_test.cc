@@ -5,11 +5,13 @@
 #include "math/factor.h"
 #include "math/trial.h"
 #include "tests/math/gp_oracle.h"
+#include "tests/math/numbers.h"
 
 namespace zfactor::math {
 namespace {
 
-mpz_class Z(const char* s) { return mpz_class(s); }
+using testing::NextPrime;
+using testing::Z;
 
 // The strong Lucas-Selfridge test straight from its definition (U_k, V_k and
 // Q^k by the doubling formulas, mpz arithmetic): the reference for the
@@ -191,12 +193,6 @@ TEST(Primality, MersennePrimesAndComposites) {
     mpz_class m = (mpz_class(1) << e) - 1;
     EXPECT_FALSE(IsBpswProbablePrime(m)) << e;
   }
-}
-
-mpz_class NextPrime(const mpz_class& x) {
-  mpz_class p;
-  mpz_nextprime(p.get_mpz_t(), x.get_mpz_t());
-  return p;
 }
 
 // The first prime of the form k * base + 1, k = 1, 2, ...
