@@ -30,6 +30,8 @@ std::string JsonNumber(double v) {
 std::string FormatFactorLine(const proto::Answer& a) {
   if (a.state != proto::JobState::kDone || !a.result) return NotFinalLine(a);
   std::string line = a.n + ":";
+  // "C" lists no factors: n itself is the composite left unsplit.
+  if (a.result->status == "C" && a.result->factors.empty()) return line + " [C]" + a.n;
   for (const proto::Factor& f : a.result->factors) {
     const std::string text = (f.status == "P" ? std::string() : "[" + f.status + "]") + f.p;
     for (uint32_t i = 0; i < f.e; ++i) line += " " + text;

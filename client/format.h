@@ -3,7 +3,8 @@
 //
 // Factor lines:   "N: p1 p2 p2 ..." (ascending, each prime repeated by its
 // multiplicity; "0:" and "1:" have nothing after the colon). A probable prime
-// factor is printed as "[PRP]p", an unsplit composite cofactor as "[C]m".
+// factor is printed as "[PRP]p", an unsplit composite cofactor as "[C]m"
+// (a "C" result, composite with no factor known, prints "N: [C]N").
 // An answer that is not final prints "N: <state> job J"; a failed one
 // "N: <failed: code: message>".
 // Primality lines: "N: prime", "N: probable prime", "N: composite",

@@ -63,6 +63,7 @@ const char kFactorHelp[] =
     "Markers, only where an answer is not a plain proven factorization:\n"
     "  [PRP]p              p is a probable prime (passed BPSW, not proven)\n"
     "  [C]m                m is a composite cofactor not split within the budget\n"
+    "                      (N: [C]N when no factor of N was found)\n"
     "  N: <state> job J    the job did not end within --timeout-ms (see `zfactor wait J`)\n"
     "  N: <failed: ...>    the job failed\n"
     "Exit status: 0 when every number was fully factored (PRP factors included),\n"

@@ -182,7 +182,8 @@ def _wire_number(n):
 def format_factor_line(answer):
     """A GNU `factor`-style line for a final factor ANSWER: "n: p p q".
 
-    A composite cofactor is printed as "[C]m" and a probable prime as "[PRP]p";
+    A composite cofactor is printed as "[C]m" (a "C" result as "n: [C]n") and a
+    probable prime as "[PRP]p";
     a job that did not finish prints "n: <state>".
     """
     n = answer["n"]
@@ -190,6 +191,8 @@ def format_factor_line(answer):
         err = answer.get("error")
         detail = " (%s)" % err["code"] if err else ""
         return "%s: <%s%s>" % (n, answer.get("state", "?"), detail)
+    if answer["result"]["status"] == "C" and not answer["result"]["factors"]:
+        return "%s: [C]%s" % (n, n)  # composite, no factor known
     parts = []
     for f in answer["result"]["factors"]:
         mark = "" if f["status"] == "P" else "[%s]" % f["status"]

@@ -37,7 +37,9 @@ TEST(FormatTest, MarksPrpAndCompositeCofactors) {
   proto::Answer prp = Done(Kind::kFactor, "18", "FF", {{"2", 1, "P"}, {"3", 2, "PRP"}});
   EXPECT_EQ(FormatFactorLine(prp), "18: 2 [PRP]3 [PRP]3");
   EXPECT_TRUE(IsComplete(prp));
-  EXPECT_FALSE(IsComplete(Done(Kind::kFactor, "15", "C", {})));
+  proto::Answer c = Done(Kind::kFactor, "15", "C", {});
+  EXPECT_EQ(FormatFactorLine(c), "15: [C]15");  // never the bare "15:" of a unit
+  EXPECT_FALSE(IsComplete(c));
 }
 
 TEST(FormatTest, NotFinalAnswers) {

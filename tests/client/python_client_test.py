@@ -151,6 +151,8 @@ class FormatTest(unittest.TestCase):
             {"p": "3", "e": 1, "status": "PRP"}, {"p": "15", "e": 1, "status": "C"}]}}
         self.assertEqual(zc.format_factor_line(cf), "45: [PRP]3 [C]15")
         self.assertFalse(zc.is_complete(cf))
+        c = {"n": "15", "state": "done", "result": {"status": "C", "factors": []}}
+        self.assertEqual(zc.format_factor_line(c), "15: [C]15")
         failed = {"n": "45", "state": "failed", "error": {"code": "worker_lost", "message": ""}}
         self.assertEqual(zc.format_factor_line(failed), "45: <failed (worker_lost)>")
 
