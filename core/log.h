@@ -30,12 +30,18 @@ class LogLine {
 
 bool LogEnabled(LogLevel level);
 
+// Turns the stream expression into void so ZF_LOG can be one expression.
+struct LogVoidify {
+  void operator&(std::ostream&) {}
+};
+
 }  // namespace zfactor::core
 
-#define ZF_LOG(level)                                               \
-  if (!::zfactor::core::LogEnabled(::zfactor::core::LogLevel::level)) \
-    ;                                                               \
-  else                                                              \
-    ::zfactor::core::LogLine(::zfactor::core::LogLevel::level).stream()
+// An expression, not an if/else, so `if (x) ZF_LOG(kInfo) << ...;` needs no braces.
+#define ZF_LOG(level)                                                       \
+  !::zfactor::core::LogEnabled(::zfactor::core::LogLevel::level)            \
+      ? (void)0                                                             \
+      : ::zfactor::core::LogVoidify() &                                     \
+            ::zfactor::core::LogLine(::zfactor::core::LogLevel::level).stream()
 
 #endif  // ZFACTOR_CORE_LOG_H_
