@@ -1,0 +1,507 @@
+// Fault tests: the real broker, gateway and workers on loopback while
+// processes are SIGKILLed and restarted, queues fill up and clients send
+// garbage. Every answer is checked independently with GMP (product == n,
+// each factor a probable prime). Each test prints its figures on stdout.
+#include <gmpxx.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+
+#include "client/client.h"
+#include "client/verify.h"
+#include "proto/codec.h"
+#include "tests/faults/cluster.h"
+
+namespace zfactor::faults {
+namespace {
+
+using client::Client;
+using client::ComputeOptions;
+using proto::ErrorCode;
+using proto::JobState;
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr milliseconds kEventually{180000};  // generous: the machine is shared and slow
+
+// "name digits n p q" lines of ../shared/numbers/semiprimes.txt.
+bool Semiprime(const std::string& name, std::string* n) {
+  std::ifstream in(SourceDir() + "/../shared/numbers/semiprimes.txt");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string tag, digits, p, q;
+    if (fields >> tag >> digits >> *n >> p >> q && tag == name) return true;
+  }
+  return false;
+}
+
+// Watches the broker's result stream: how many final results each job got.
+class ResultWatcher {
+ public:
+  ResultWatcher(zmq::context_t& context, const std::string& pub)
+      : sub_(context, zmq::socket_type::sub) {
+    sub_.set(zmq::sockopt::linger, 0);
+    sub_.set(zmq::sockopt::rcvhwm, 0);
+    sub_.set(zmq::sockopt::subscribe, proto::PubTopic(proto::MsgType::kResult));
+    sub_.connect(pub);
+  }
+  // Reads everything that arrived within `wait`.
+  void Drain(milliseconds wait = milliseconds(0)) {
+    const auto deadline = Clock::now() + wait;
+    while (true) {
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+      zmq::pollitem_t item{sub_.handle(), 0, ZMQ_POLLIN, 0};
+      if (zmq::poll(&item, 1, std::max(left, milliseconds(0))) == 0) return;
+      std::vector<zmq::message_t> frames;
+      do {
+        frames.emplace_back();
+        if (!sub_.recv(frames.back(), zmq::recv_flags::dontwait)) return;
+      } while (frames.back().more());
+      if (frames.size() != 2) continue;
+      auto m = proto::DecodeInternal(frames[1].to_string_view());
+      if (m.ok() && proto::IsFinal(m.value().state)) ++results_[m.value().job];
+    }
+  }
+  int Count(const std::string& job) const {
+    auto it = results_.find(job);
+    return it == results_.end() ? 0 : it->second;
+  }
+  std::size_t jobs() const { return results_.size(); }
+
+ private:
+  zmq::socket_t sub_;
+  std::map<std::string, int> results_;
+};
+
+class FaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string missing = MissingExecutable();
+    if (!missing.empty()) GTEST_SKIP() << "not built: " << missing;
+    ASSERT_FALSE(scratch_.path().empty());
+    cluster_ = std::make_unique<Cluster>(scratch_.path());
+  }
+
+  // Waits (repeated `wait` requests) for a final answer to `answer`'s job.
+  proto::Answer Final(Client& c, const proto::Answer& answer) {
+    auto done = c.WaitFinal(answer, kEventually, milliseconds(10000));
+    EXPECT_TRUE(done.ok()) << answer.n << ": " << done.error().message;
+    return done.ok() ? done.value() : proto::Answer{};
+  }
+
+  double Stat(Client& c, const std::string& key) {
+    auto stats = c.Stats();
+    if (!stats.ok()) return -1;
+    auto it = stats.value().find(key);
+    return it == stats.value().end() ? -1 : it->second;
+  }
+
+  // Polls `get` until the job's state is `state` (true) or it becomes final.
+  bool WaitForState(Client& c, const std::string& job, JobState state, JobState* last) {
+    const auto deadline = Clock::now() + kEventually;
+    while (Clock::now() < deadline) {
+      auto a = c.Get(job);
+      if (a.ok()) {
+        *last = a.value().state;
+        if (*last == state) return true;
+        if (proto::IsFinal(*last)) return false;
+      }
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    return false;
+  }
+
+  ScratchDir scratch_;
+  std::unique_ptr<Cluster> cluster_;  // destroyed (processes killed) before scratch_
+};
+
+// ---- 1. a worker SIGKILLed mid-job: another worker finishes it
+
+TEST_F(FaultTest, WorkerKilledMidJobIsFinishedByAnother) {
+  ASSERT_TRUE(cluster_->StartBroker());
+  ASSERT_TRUE(cluster_->StartGateway());
+  const int a = cluster_->StartWorker(1);
+  ASSERT_GE(a, 0);
+  ASSERT_TRUE(cluster_->WaitForWorkers(1, kReadyTimeout));
+  Client c(cluster_->ClientOptions());
+
+  // A job that takes seconds; if worker A happened to finish it before the
+  // kill, the case proved nothing and is run again with the next number.
+  bool killed_mid_job = false;
+  for (const char* name : {"C50_1", "C50_2", "C50_3", "C60_1"}) {
+    std::string n;
+    ASSERT_TRUE(Semiprime(name, &n)) << name;
+    auto queued = c.Factor(n);
+    ASSERT_TRUE(queued.ok()) << queued.error().message;
+    ASSERT_EQ(queued.value().source, proto::Source::kJob);
+    JobState last = JobState::kQueued;
+    ASSERT_TRUE(WaitForState(c, queued.value().job, JobState::kRunning, &last))
+        << "the job never ran; last state " << proto::JobStateName(last);
+    std::this_thread::sleep_for(milliseconds(300));
+    cluster_->KillWorker(a);
+    auto after = c.Get(queued.value().job);
+    ASSERT_TRUE(after.ok()) << after.error().message;
+    if (proto::IsFinal(after.value().state)) {
+      std::printf("[faults] %s finished before the kill; trying a bigger number\n", name);
+      ASSERT_TRUE(cluster_->RestartWorker(a));
+      continue;
+    }
+    killed_mid_job = true;
+    const int b = cluster_->StartWorker(1);
+    ASSERT_GE(b, 0);
+    proto::Answer done = Final(c, queued.value());
+    EXPECT_EQ(done.state, JobState::kDone);
+    EXPECT_EQ(VerifyFactorAnswer(done), "") << n;
+    EXPECT_EQ(client::CheckAnswer(done), "");
+    EXPECT_EQ(done.n, n);
+    std::printf("[faults] worker killed mid-job on %s (%zu digits): finished by worker B, "
+                "verified\n",
+                name, n.size());
+    break;
+  }
+  EXPECT_TRUE(killed_mid_job) << "every job finished before its worker could be killed";
+  EXPECT_TRUE(cluster_->GatewayAlive());
+  EXPECT_TRUE(cluster_->BrokerAlive());
+}
+
+// ---- 2. the broker SIGKILLed under load, restarted on its endpoints and journal
+
+TEST_F(FaultTest, BrokerKilledUnderLoadLosesNoAcceptedJob) {
+  ASSERT_TRUE(cluster_->StartBroker({"--journal", cluster_->Path("journal.db")}));
+  ASSERT_TRUE(cluster_->StartGateway());
+  for (int i = 0; i < 2; ++i) ASSERT_GE(cluster_->StartWorker(1), 0);
+  ASSERT_TRUE(cluster_->WaitForWorkers(2, kReadyTimeout));
+  Client c(cluster_->ClientOptions());
+
+  constexpr int kJobs = 300;
+  std::vector<proto::Answer> accepted;
+  std::set<std::string> numbers;
+  for (unsigned long seed = 1; numbers.size() < kJobs; ++seed)
+    numbers.insert(RandomSemiprime(seed, 40, 44));
+  std::vector<std::string> batch;
+  for (const std::string& n : numbers) {
+    batch.push_back(n);
+    if (batch.size() < 100) continue;
+    auto items = c.FactorBatch(batch);
+    ASSERT_TRUE(items.ok()) << items.error().message;
+    for (const proto::Item& item : items.value()) {
+      ASSERT_TRUE(item.ok) << item.error.message;
+      accepted.push_back(item.answer);
+    }
+    batch.clear();
+  }
+  // Kill it while jobs are queued and running.
+  const auto deadline = Clock::now() + kEventually;
+  while (Stat(c, "jobs_done") < 10 && Clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(20));
+  const double done_before = Stat(c, "jobs_done");
+  cluster_->KillBroker();
+  std::this_thread::sleep_for(milliseconds(500));
+  ASSERT_TRUE(cluster_->RestartBroker());
+
+  int lost = 0, wrong = 0;
+  for (const proto::Answer& a : accepted) {
+    proto::Answer done = Final(c, a);
+    if (done.state != JobState::kDone) {
+      ++lost;
+      ADD_FAILURE() << "job " << a.job << " (" << a.n << ") ended "
+                    << proto::JobStateName(done.state);
+      continue;
+    }
+    const std::string why = VerifyFactorAnswer(done);
+    if (!why.empty()) {
+      ++wrong;
+      ADD_FAILURE() << a.n << ": " << why;
+    }
+  }
+  std::printf("[faults] broker SIGKILL: %zu jobs accepted, %.0f done before the kill, "
+              "%d lost, %d wrong\n",
+              accepted.size(), done_before, lost, wrong);
+  EXPECT_EQ(lost, 0);
+  EXPECT_EQ(wrong, 0);
+}
+
+// ---- 3. the gateway stopped while results are published, restarted on its cache
+
+TEST_F(FaultTest, GatewayRestartStillServesResultsPublishedWhileDown) {
+  ASSERT_TRUE(cluster_->StartBroker());
+  ASSERT_TRUE(cluster_->StartGateway());
+  zmq::context_t context(1);
+  ResultWatcher watcher(context, cluster_->pub());
+  std::vector<proto::Answer> jobs;
+  std::string before_n;
+  {
+    Client c(cluster_->ClientOptions());
+    // One result published while the gateway is up...
+    before_n = RandomSemiprime(1000, 40, 44);
+    auto first = c.Factor(before_n);
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    ASSERT_GE(cluster_->StartWorker(1), 0);
+    EXPECT_EQ(VerifyFactorAnswer(Final(c, first.value())), "");
+    cluster_->KillWorker(0);
+    // ...and jobs accepted now whose results come while it is down.
+    for (unsigned long seed = 2000; jobs.size() < 20; ++seed) {
+      auto a = c.Factor(RandomSemiprime(seed, 40, 44));
+      ASSERT_TRUE(a.ok()) << a.error().message;
+      ASSERT_EQ(a.value().source, proto::Source::kJob);
+      jobs.push_back(a.value());
+    }
+  }
+  cluster_->StopGateway();
+  ASSERT_TRUE(cluster_->RestartWorker(0));
+  // Every result is published while no gateway listens.
+  const auto deadline = Clock::now() + kEventually;
+  std::size_t published = 0;
+  while (Clock::now() < deadline) {
+    watcher.Drain(milliseconds(100));
+    published = 0;
+    for (const proto::Answer& a : jobs) published += watcher.Count(a.job) > 0 ? 1 : 0;
+    if (published == jobs.size()) break;
+  }
+  ASSERT_EQ(published, jobs.size());
+
+  ASSERT_TRUE(cluster_->RestartGateway());
+  Client c(cluster_->ClientOptions());
+  auto cached = c.Factor(before_n);
+  ASSERT_TRUE(cached.ok()) << cached.error().message;
+  EXPECT_EQ(cached.value().source, proto::Source::kCache);
+  EXPECT_EQ(VerifyFactorAnswer(cached.value()), "");
+
+  int answered = 0, from_cache = 0, rerun = 0;
+  for (const proto::Answer& a : jobs) {
+    // The client still holds a job id from before the restart: it must end.
+    proto::Answer done = Final(c, a);
+    EXPECT_EQ(done.state, JobState::kDone) << a.job;
+    EXPECT_EQ(VerifyFactorAnswer(done), "") << a.n;
+    if (done.state == JobState::kDone) ++answered;
+    // And the number itself is served without another computation request.
+    auto again = c.Factor(a.n);
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(again.value().source, proto::Source::kCache) << a.n;
+    if (again.value().source == proto::Source::kCache) ++from_cache;
+  }
+  watcher.Drain(milliseconds(200));
+  for (const proto::Answer& a : jobs) rerun += watcher.Count(a.job) > 1 ? 1 : 0;
+  std::printf("[faults] gateway restart: %zu results published while down, %d jobs answered "
+              "after restart, %d numbers served from cache, %d jobs computed twice\n",
+              jobs.size(), answered, from_cache, rerun);
+}
+
+// ---- 4. a cancelled running job frees its worker
+
+TEST_F(FaultTest, CancelledRunningJobFreesItsWorker) {
+  ASSERT_TRUE(cluster_->StartBroker());
+  ASSERT_TRUE(cluster_->StartGateway());
+  ASSERT_GE(cluster_->StartWorker(1), 0);  // capacity 1
+  ASSERT_TRUE(cluster_->WaitForWorkers(1, kReadyTimeout));
+  Client c(cluster_->ClientOptions());
+
+  std::string big, small;
+  ASSERT_TRUE(Semiprime("C100_1", &big));  // would take far longer than the deadline
+  ASSERT_TRUE(Semiprime("C30_1", &small));
+  auto running = c.Factor(big);
+  ASSERT_TRUE(running.ok()) << running.error().message;
+  JobState last = JobState::kQueued;
+  ASSERT_TRUE(WaitForState(c, running.value().job, JobState::kRunning, &last));
+  auto cancelled = c.Cancel(running.value().job);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.error().message;
+  EXPECT_EQ(cancelled.value().state, JobState::kCancelled);
+
+  auto next = c.Factor(small);
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  ASSERT_EQ(next.value().source, proto::Source::kJob);
+  proto::Answer done = Final(c, next.value());
+  EXPECT_EQ(done.state, JobState::kDone);
+  EXPECT_EQ(VerifyFactorAnswer(done), "");
+  auto big_again = c.Get(running.value().job);
+  ASSERT_TRUE(big_again.ok());
+  EXPECT_EQ(big_again.value().state, JobState::kCancelled);
+  EXPECT_EQ(Stat(c, "jobs_running"), 0);
+  EXPECT_TRUE(cluster_->WorkerAlive(0));
+}
+
+// ---- 5. a full queue answers busy with retry_after_ms
+
+TEST_F(FaultTest, FullQueueAnswersBusyWithRetryAfter) {
+  ASSERT_TRUE(cluster_->StartBroker({"--max-queue", "2"}));  // and no workers
+  ASSERT_TRUE(cluster_->StartGateway());
+  Client c(cluster_->ClientOptions());
+  std::vector<proto::Answer> queued;
+  for (unsigned long seed = 1; seed <= 2; ++seed) {
+    auto a = c.Factor(RandomSemiprime(seed, 40, 44));
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    EXPECT_EQ(a.value().state, JobState::kQueued);
+    queued.push_back(a.value());
+  }
+  const std::string third = RandomSemiprime(3, 40, 44);
+  auto busy = c.Factor(third);
+  ASSERT_FALSE(busy.ok());
+  EXPECT_EQ(busy.error().code, ErrorCode::kBusy) << busy.error().message;
+  EXPECT_GT(c.last_retry_after_ms(), 0u);
+  // Batches fail only the items that do not fit.
+  auto items = c.FactorBatch({"12", third});
+  ASSERT_TRUE(items.ok()) << items.error().message;
+  ASSERT_EQ(items.value().size(), 2u);
+  EXPECT_TRUE(items.value()[0].ok);
+  EXPECT_FALSE(items.value()[1].ok);
+  EXPECT_EQ(items.value()[1].error.code, ErrorCode::kBusy);
+
+  // Room again after a cancel; and the busy number was not left half-open.
+  ASSERT_TRUE(c.Cancel(queued[0].job).ok());
+  auto retried = c.Factor(third);
+  ASSERT_TRUE(retried.ok()) << retried.error().message;
+  EXPECT_EQ(retried.value().state, JobState::kQueued);
+  ASSERT_GE(cluster_->StartWorker(1), 0);
+  EXPECT_EQ(VerifyFactorAnswer(Final(c, retried.value())), "");
+  EXPECT_EQ(VerifyFactorAnswer(Final(c, queued[1])), "");
+}
+
+// ---- 6. many jobs while workers are SIGKILLed and restarted at random
+
+struct ChurnFigures {
+  int submitted = 0;
+  int kills = 0;
+  int lost = 0;
+  int duplicates = 0;  // jobs with more than one final event to the client
+  int wrong = 0;
+  int failed = 0;
+  int broker_duplicates = 0;  // jobs with more than one result on the PUB stream
+};
+
+ChurnFigures RunChurn(Cluster& cluster, int jobs, unsigned long seed) {
+  ChurnFigures f;
+  EXPECT_TRUE(cluster.StartBroker({"--max-retries", "1000"}));
+  EXPECT_TRUE(cluster.StartGateway({"--max-wait-ms", "600000"}));
+  for (int i = 0; i < 3; ++i) EXPECT_GE(cluster.StartWorker(1), 0);
+  EXPECT_TRUE(cluster.WaitForWorkers(3, kReadyTimeout));
+  if (::testing::Test::HasFailure()) return f;
+
+  std::vector<std::string> numbers;
+  {
+    std::set<std::string> seen;
+    for (unsigned long s = seed; static_cast<int>(numbers.size()) < jobs; ++s) {
+      std::string n = RandomSemiprime(s, 34, 38);  // ~72 bits: above 2^64, queued
+      if (seen.insert(n).second) numbers.push_back(n);
+    }
+  }
+  zmq::context_t context(1);
+  ResultWatcher watcher(context, cluster.pub());
+
+  // The client runs on its own thread (it waits for events); this thread
+  // forks and kills workers (PR_SET_PDEATHSIG follows the forking thread).
+  std::atomic<bool> finished{false};
+  std::map<std::string, std::string> job_n;  // job -> n
+  std::map<std::string, int> events;         // job -> final events seen
+  std::map<std::string, proto::Answer> answers;
+  std::vector<std::string> submit_errors;
+  std::thread client_thread([&] {
+    Client c(cluster.ClientOptions());
+    ComputeOptions notify;
+    notify.notify = true;
+    auto take = [&](const proto::Event& e) {
+      if (!proto::IsFinal(e.answer.state)) return;
+      ++events[e.answer.job];
+      answers[e.answer.job] = e.answer;
+    };
+    for (std::size_t i = 0; i < numbers.size(); i += 200) {
+      std::vector<std::string> batch(
+          numbers.begin() + static_cast<long>(i),
+          numbers.begin() + static_cast<long>(std::min(numbers.size(), i + 200)));
+      auto items = c.FactorBatch(batch, notify);
+      if (!items.ok()) {
+        submit_errors.push_back(items.error().message);
+        continue;
+      }
+      for (const proto::Item& item : items.value()) {
+        if (!item.ok) {
+          submit_errors.push_back(item.error.message);
+          continue;
+        }
+        job_n[item.answer.job] = item.answer.n;
+      }
+      for (const proto::Event& e : c.TakeEvents()) take(e);
+    }
+    const auto deadline = Clock::now() + std::chrono::minutes(10);
+    while (answers.size() < job_n.size() && Clock::now() < deadline) {
+      if (auto e = c.NextEvent(milliseconds(1000))) take(*e);
+    }
+    // A short grace period to see duplicate events, if any come.
+    while (auto e = c.NextEvent(milliseconds(1000))) take(*e);
+    finished = true;
+  });
+
+  std::mt19937 rng(static_cast<unsigned>(seed));
+  while (!finished) {
+    std::this_thread::sleep_for(milliseconds(1000));
+    if (finished) break;
+    const int victim = static_cast<int>(rng() % 3);
+    cluster.KillWorker(victim);
+    ++f.kills;
+    EXPECT_TRUE(cluster.RestartWorker(victim));
+  }
+  client_thread.join();
+  watcher.Drain(milliseconds(500));
+
+  f.submitted = static_cast<int>(job_n.size());
+  for (const std::string& e : submit_errors) ADD_FAILURE() << "submit failed: " << e;
+  for (const auto& [job, n] : job_n) {
+    auto it = answers.find(job);
+    if (it == answers.end()) {
+      ++f.lost;
+      if (f.lost <= 5) ADD_FAILURE() << "no answer for job " << job << " (" << n << ")";
+      continue;
+    }
+    if (events[job] > 1) ++f.duplicates;
+    if (watcher.Count(job) > 1) ++f.broker_duplicates;
+    if (it->second.state == JobState::kFailed) {
+      ++f.failed;
+      continue;
+    }
+    const std::string why = it->second.n != n ? "answer for another number" : VerifyFactorAnswer(it->second);
+    if (!why.empty()) {
+      ++f.wrong;
+      ADD_FAILURE() << n << ": " << why;
+    }
+  }
+  EXPECT_TRUE(cluster.GatewayAlive());
+  EXPECT_TRUE(cluster.BrokerAlive());
+  return f;
+}
+
+void ExpectClean(const ChurnFigures& f, int jobs) {
+  std::printf("[faults] churn: %d jobs submitted, %d workers killed, %d lost, %d duplicate "
+              "answers to the client, %d jobs with duplicate results on the stream, %d failed, "
+              "%d wrong\n",
+              f.submitted, f.kills, f.lost, f.duplicates, f.broker_duplicates, f.failed, f.wrong);
+  EXPECT_EQ(f.submitted, jobs);
+  EXPECT_GT(f.kills, 0);
+  EXPECT_EQ(f.lost, 0);
+  EXPECT_EQ(f.duplicates, 0);
+  EXPECT_EQ(f.broker_duplicates, 0);
+  EXPECT_EQ(f.failed, 0);
+  EXPECT_EQ(f.wrong, 0);
+}
+
+TEST_F(FaultTest, ManyJobsWithRandomWorkerKills) {
+  ExpectClean(RunChurn(*cluster_, 2000, 7), 2000);
+}
+
+TEST_F(FaultTest, SlowManyJobsWithRandomWorkerKills10k) {
+  ExpectClean(RunChurn(*cluster_, 10000, 11), 10000);
+}
+
+}  // namespace
+}  // namespace zfactor::faults
