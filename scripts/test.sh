@@ -1,15 +1,33 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds, runs every test
 # (including those labelled `slow`; skip them locally with
-# `ctest --test-dir build -LE slow`).
+# `ctest --test-dir build -LE slow`), then the unit tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer and a short libFuzzer run.
+# ZF_SKIP_SANITIZERS=1 skips the second part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
+export ZF_SHARED_DIR=${ZF_SHARED_DIR:-$(cd .. && pwd)/shared}
 
 scripts/install-deps.sh
 scripts/build.sh
-
-export ZF_SHARED_DIR=${ZF_SHARED_DIR:-$(cd .. && pwd)/shared}
+echo "test.sh: build done after $(( $(date +%s) - start )) s"
 ctest --test-dir "${ZF_BUILD_DIR:-build}" --output-on-failure -j 2 --timeout 1200
+echo "test.sh: main suite done after $(( $(date +%s) - start )) s"
 
+if [ "${ZF_SKIP_SANITIZERS:-0}" != 1 ]; then
+  # Unit-test binaries of the components that parse untrusted input or run
+  # the event loops; the math has its own oracle tests in the main suite.
+  san_targets=(proto_tests core_tests cache_tests gateway_tests broker_tests worker_tests client_tests)
+  cmake -S . -B build-san -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
+    -DZF_SANITIZE=address,undefined -DZF_FUZZ=ON -DZF_WERROR=ON > /dev/null
+  cmake --build build-san -j 2 --target "${san_targets[@]}" proto_fuzz
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  for t in "${san_targets[@]}"; do
+    echo "test.sh: $t under ASan/UBSan"
+    (cd build-san && "bin/$t" --gtest_brief=1)
+  done
+  ctest --test-dir build-san -L fuzz --output-on-failure
+  echo "test.sh: sanitizers and fuzzing done after $(( $(date +%s) - start )) s"
+fi
 echo "test.sh: finished in $(( $(date +%s) - start )) s"
