@@ -381,6 +381,13 @@ void Broker::OnJobEnd(const std::string& identity, const Internal& m) {
               proto::JobStateName(m.state));
     return;
   }
+  // Only a registered worker may end a job: a peer that never sent `ready`
+  // (or was declared dead) cannot put an answer on the result stream.
+  auto wit = workers_.find(identity);
+  if (wit == workers_.end()) {
+    Malformed("back: end of job " + m.job + " from an unregistered peer; dropped");
+    return;
+  }
   auto jit = jobs_.find(m.job);
   if (jit != jobs_.end() && m.type == MsgType::kResult &&
       (m.n != jit->second.n || m.kind != jit->second.kind)) {
@@ -388,8 +395,7 @@ void Broker::OnJobEnd(const std::string& identity, const Internal& m) {
     return;
   }
   // The sender's credit comes back whatever happens to the job.
-  auto wit = workers_.find(identity);
-  if (wit != workers_.end()) wit->second.running.erase(m.job);
+  wit->second.running.erase(m.job);
   if (jit == jobs_.end()) {
     ZF_LOG(kDebug) << "back: end of job " << m.job << " which is no longer open; dropped";
     return;

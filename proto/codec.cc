@@ -40,6 +40,17 @@ constexpr std::array<const char*, 15> kMsgTypeNames = {
 constexpr size_t kMaxIdBytes = 64;
 constexpr size_t kMaxJobBytes = 64;
 constexpr size_t kMaxTextBytes = 4096;  // messages, effort strings, names
+// Largest accepted max_seconds (30 days): larger values would overflow the
+// engine's clock arithmetic, and no job is meant to run longer.
+constexpr double kMaxSeconds = 30 * 24 * 3600.0;
+
+// nullopt, or the range error for a max_seconds value.
+std::optional<Error> CheckMaxSeconds(const std::optional<double>& v) {
+  if (v && (*v <= 0 || *v > kMaxSeconds)) {
+    return MakeError(ErrorCode::kBadRequest, "'max_seconds' must be > 0 and at most 2592000 (30 days)");
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -379,9 +390,7 @@ StatusOr<Request> DecodeRequest(std::string_view body, const Limits& limits) {
       req.notify = notify.value_or(false);
       if (req.op == Op::kFactor) {
         ZF_ASSIGN_OR_RETURN(max_seconds, r.Float("max_seconds"));
-        if (max_seconds && *max_seconds <= 0) {
-          return MakeError(ErrorCode::kBadRequest, "'max_seconds' must be > 0");
-        }
+        if (auto e = CheckMaxSeconds(max_seconds)) return *e;
         req.max_seconds = max_seconds;
       }
       break;
@@ -686,6 +695,7 @@ StatusOr<Internal> DecodeInternal(std::string_view body) {
   }
   if (allowed & kFMaxSeconds) {
     ZF_ASSIGN_OR_RETURN(max_seconds, r.Float("max_seconds"));
+    if (auto e = CheckMaxSeconds(max_seconds)) return *e;
     m.max_seconds = max_seconds;
   }
   if (allowed & kFResult) {

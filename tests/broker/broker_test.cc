@@ -273,11 +273,42 @@ TEST_F(BrokerTest, InvalidSubmitIsRejected) {
   EXPECT_EQ(r.type, MsgType::kRejected);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->code, ErrorCode::kBadRequest);
+  // A max_seconds out of range does not even decode: it is dropped and
+  // counted as malformed, and the broker goes on serving.
   bad = Submit("j", "15");
   bad.max_seconds = -1;
-  r = Ask(bad);
-  EXPECT_EQ(r.type, MsgType::kRejected);
-  EXPECT_EQ(r.error->code, ErrorCode::kBadRequest);
+  gateway_->Send(bad);
+  EXPECT_EQ(Stats()["malformed_messages"], 1);
+}
+
+TEST_F(BrokerTest, AnswersFromUnregisteredPeersAreDropped) {
+  Start();
+  EXPECT_EQ(Ask(Submit("j1", "1000000000000000000000000000007")).type, MsgType::kAccepted);
+  // A peer that never sent `ready` claims the job with a wrong answer.
+  Peer intruder(ctx_, broker_->back_endpoint());
+  intruder.set_heartbeat(false);
+  Internal forged = Msg(MsgType::kResult, "j1");
+  forged.kind = Kind::kFactor;
+  forged.n = "1000000000000000000000000000007";
+  forged.state = JobState::kDone;
+  forged.result = proto::Result{"FF", {{"7", 1, "P"}}, "forged", 1};
+  intruder.Send(forged);
+  // The two sockets are not ordered: wait until the broker has seen it.
+  const int64_t deadline = core::NowMs() + kWaitMs;
+  while (Stats()["malformed_messages"] < 1 && core::NowMs() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(Stats()["malformed_messages"], 1);
+  EXPECT_EQ(Stats()["jobs_done"], 0);
+  // A registered worker still gets the job and its answer is the one published.
+  FakeWorker& w = AddWorker(1);
+  auto job = w.Recv();
+  ASSERT_TRUE(job);
+  w.Answer(*job);
+  auto r = ResultOf("j1");
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->result);
+  EXPECT_EQ(r->result->effort, "fake");
 }
 
 TEST_F(BrokerTest, WorkersNeverExceedTheirCreditAndAllJobsFinish) {

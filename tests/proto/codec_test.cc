@@ -194,6 +194,18 @@ TEST(RequestCodec, RejectsWrongShapes) {
     pk.pack(10);
   });
   EXPECT_EQ(CodeOf(badprio), ErrorCode::kBadRequest);
+  for (double seconds : {0.0, -1.0, 1e10}) {
+    auto body = Pack([&](auto& pk) {
+      pk.pack_map(3);
+      pk.pack(std::string("op"));
+      pk.pack(std::string("factor"));
+      pk.pack(std::string("n"));
+      pk.pack(std::string("12"));
+      pk.pack(std::string("max_seconds"));
+      pk.pack_double(seconds);
+    });
+    EXPECT_EQ(CodeOf(body), ErrorCode::kBadRequest) << seconds;
+  }
   Limits tight;
   tight.max_body_bytes = 4;
   EXPECT_EQ(DecodeRequest(good, tight).error().code, ErrorCode::kTooLarge);
