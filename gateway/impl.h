@@ -235,6 +235,7 @@ class Gateway::Impl {
   uint64_t jobs_failed_ = 0;
   uint64_t jobs_cancelled_ = 0;
   uint64_t inline_answers_ = 0;
+  uint64_t results_rejected_ = 0;  // published answers that failed compute::CheckResult
 
   monitoring::Metrics metrics_;
   std::map<std::pair<std::string, std::string>, prometheus::Counter*> request_counters_;

@@ -3,6 +3,7 @@
 
 #include "core/log.h"
 #include "core/zmq_util.h"
+#include "compute/check.h"
 #include "gateway/impl.h"
 #include "proto/codec.h"
 
@@ -297,6 +298,17 @@ void Gateway::Impl::OnPubMessage(const std::vector<zmq::message_t>& frames) {
   if (!proto::IsFinal(m.state)) {
     ZF_LOG(kWarning) << "result for job " << m.job << " in non-final state ignored";
     return;
+  }
+  if (m.state == JobState::kDone && m.result) {
+    // Nothing reaches the cache or a client unchecked, whoever published it.
+    if (std::string problem = compute::CheckResult(m.kind, m.n, *m.result); !problem.empty()) {
+      ZF_LOG(kError) << "result for job " << m.job << " (n=" << m.n
+                     << ") failed verification: " << problem;
+      ++results_rejected_;
+      m.state = JobState::kFailed;
+      m.result.reset();
+      m.error = MakeError(ErrorCode::kInternal, "the answer failed verification: " + problem);
+    }
   }
   if (it != jobs_.end()) {
     EndJob(m.job, m.state, std::move(m.result), std::move(m.error));

@@ -6,7 +6,7 @@
 #include "core/zmq_util.h"
 #include "gateway/impl.h"
 #include "proto/codec.h"
-#include "workers/compute.h"
+#include "compute/compute.h"
 
 namespace zfactor::gateway {
 
@@ -115,7 +115,7 @@ void Gateway::Impl::HandleCompute(Pending pending, const Request& request) {
       ++inline_done;
       math::Budget budget;
       if (request.max_seconds) budget.max_seconds = *request.max_seconds;
-      auto computed = workers::Compute(kind, n, budget);
+      auto computed = compute::Compute(kind, n, budget);
       if (!computed.ok()) {
         ZF_LOG(kError) << "inline " << proto::KindName(kind) << " of " << n
                        << " failed: " << computed.error().message;
@@ -251,6 +251,7 @@ proto::Stats Gateway::Impl::CurrentStats(int64_t now) const {
   s.emplace("jobs_submitted", static_cast<double>(jobs_submitted_));
   s.emplace("jobs_done", static_cast<double>(jobs_done_));
   s.emplace("jobs_failed", static_cast<double>(jobs_failed_));
+  s.emplace("results_rejected", static_cast<double>(results_rejected_));
   s.emplace("jobs_cancelled", static_cast<double>(jobs_cancelled_));
   s["cache_entries"] = static_cast<double>(cache_->entries());
   s["cache_hits"] = static_cast<double>(cache_->hits());

@@ -12,7 +12,7 @@
 #include "core/signals.h"
 #include "core/zmq_util.h"
 #include "proto/codec.h"
-#include "workers/compute.h"
+#include "compute/compute.h"
 
 namespace zfactor::workers {
 
@@ -175,7 +175,7 @@ void Worker::RunTask(Task& task, zmq::socket_t& out) {
     send(kTagProgress, p);
   };
   bool cancelled = false;
-  proto::StatusOr<proto::Result> result = Compute(job.kind, job.n, budget, hooks, &cancelled);
+  proto::StatusOr<proto::Result> result = compute::Compute(job.kind, job.n, budget, hooks, &cancelled);
   if (!result.ok()) {
     ZF_LOG(kError) << "job " << job.job << " failed: " << result.error().message;
     answer.type = MsgType::kFailed;

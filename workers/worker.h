@@ -1,6 +1,6 @@
 // The zfactor worker (docs/PROTOCOL.md section 4): one I/O thread owns a
 // DEALER socket to the broker's back ROUTER; N compute threads run
-// workers::Compute on the jobs it receives.
+// compute::Compute on the jobs it receives.
 //
 // Threads: the I/O thread (Run) is the only user of the DEALER. It hands jobs
 // to the compute threads through a mutex-guarded queue; each compute thread

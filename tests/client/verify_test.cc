@@ -36,6 +36,27 @@ TEST(VerifyTest, RejectsInconsistentAnswers) {
   EXPECT_NE(CheckAnswer(Factored("7", "Zero", {})), "");
   EXPECT_NE(CheckAnswer(Factored("7", "XX", {})), "");
   EXPECT_NE(CheckAnswer(Factored("12", "FF", {{"2", 2, "P"}, {"3", 1, "Q"}})), "");
+  // A huge exponent is refused before anything is multiplied out.
+  EXPECT_NE(CheckAnswer(Factored("12", "FF", {{"2", 4000000000u, "P"}})), "");
+}
+
+TEST(VerifyTest, ChecksPrimalityAnswers) {
+  auto prime = [](const std::string& n, const std::string& status) {
+    proto::Answer a = Factored(n, status, {});
+    a.kind = proto::Kind::kIsPrime;
+    return a;
+  };
+  EXPECT_EQ(CheckAnswer(prime("97", "P")), "");
+  EXPECT_EQ(CheckAnswer(prime("91", "C")), "");
+  EXPECT_EQ(CheckAnswer(prime("1", "U")), "");
+  EXPECT_EQ(CheckAnswer(prime("0", "Zero")), "");
+  EXPECT_NE(CheckAnswer(prime("1", "P")), "");
+  EXPECT_NE(CheckAnswer(prime("5", "FF")), "");
+  EXPECT_NE(CheckAnswer(prime("91", "P")), "");   // 7 * 13
+  EXPECT_NE(CheckAnswer(prime("97", "C")), "");
+  proto::Answer with_factors = prime("97", "P");
+  with_factors.result->factors = {{"97", 1, "P"}};
+  EXPECT_NE(CheckAnswer(with_factors), "");
 }
 
 }  // namespace

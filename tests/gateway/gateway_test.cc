@@ -461,6 +461,31 @@ TEST_F(GatewayTest, ResultAnswersGetAndHeldWaitThenTheCache) {
   EXPECT_EQ(late.answer->state, JobState::kDone);
 }
 
+TEST_F(GatewayTest, ForgedResultFailsTheJobAndStaysOutOfTheCache) {
+  auto a = NewClient();
+  const std::string job = QueueBig(*a);
+  ASSERT_FALSE(job.empty());
+  proto::Result forged = BigResult();
+  forged.factors[0].p = "59649589127497219";  // no longer multiplies to n
+  Answer last;
+  for (int attempt = 0; attempt < 100 && last.state != JobState::kFailed; ++attempt) {
+    broker_->PublishResult(job, Kind::kFactor, kBig, JobState::kDone, forged);
+    Reply r = a->Call(JobOp(Op::kGet, job));
+    ASSERT_TRUE(r.ok && r.answer);
+    last = *r.answer;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(last.state, JobState::kFailed);
+  EXPECT_FALSE(last.result);
+  ASSERT_TRUE(last.error);
+  EXPECT_EQ(last.error->code, ErrorCode::kInternal);
+  // Not cached: asking again makes a new job rather than serving the forgery.
+  Reply again = a->Call(Compute(Op::kFactor, kBig));
+  ASSERT_TRUE(again.ok && again.answer);
+  EXPECT_NE(again.answer->source, proto::Source::kCache);
+  EXPECT_FALSE(again.answer->result);
+}
+
 TEST_F(GatewayTest, TwoClientsShareOneJob) {
   auto a = NewClient();
   auto b = NewClient();

@@ -240,13 +240,10 @@ TEST_F(WorkerTest, MalformedMessagesFromTheBrokerAreSurvived) {
   broker_.Send(ready);                 // a worker message
   broker_.Send(Cancel("never-sent"));  // unknown job
   Internal bad = Job("bad", "15");
-  bad.max_seconds = -3;
+  bad.max_seconds = -3;  // out of range: does not decode, so it is dropped unanswered
   broker_.Send(bad);
-  auto failed = broker_.RecvType(MsgType::kFailed);
-  ASSERT_TRUE(failed);
-  EXPECT_EQ(failed->second.job, "bad");
-  ASSERT_TRUE(failed->second.error);
-  EXPECT_EQ(failed->second.error->code, proto::ErrorCode::kBadRequest);
+  EXPECT_FALSE(broker_.RecvType(MsgType::kFailed, 500));
+  EXPECT_FALSE(broker_.RecvType(MsgType::kResult, 500));
 
   broker_.Send(Job("ok", "1000000016000000063"));
   auto r = broker_.RecvType(MsgType::kResult);

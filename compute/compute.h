@@ -2,8 +2,8 @@
 // and returns a verified proto::Result. Used by the worker's compute threads,
 // the gateway's inline path and `zfactor factor --local`, so all three give
 // byte-identical answers.
-#ifndef ZFACTOR_WORKERS_COMPUTE_H_
-#define ZFACTOR_WORKERS_COMPUTE_H_
+#ifndef ZFACTOR_COMPUTE_COMPUTE_H_
+#define ZFACTOR_COMPUTE_COMPUTE_H_
 
 #include <string>
 
@@ -11,7 +11,7 @@
 #include "proto/error.h"
 #include "proto/messages.h"
 
-namespace zfactor::workers {
+namespace zfactor::compute {
 
 // REQUIRES: `n` is a canonical decimal (proto::ValidateNumber accepted it).
 // Returns kInternal if the engine's answer fails verification (a bug: the
@@ -24,6 +24,6 @@ proto::StatusOr<proto::Result> Compute(proto::Kind kind, const std::string& n,
 // The wire form of a verified factorization.
 proto::Result ToWire(const math::Factorization& f);
 
-}  // namespace zfactor::workers
+}  // namespace zfactor::compute
 
-#endif  // ZFACTOR_WORKERS_COMPUTE_H_
+#endif  // ZFACTOR_COMPUTE_COMPUTE_H_

@@ -1,8 +1,10 @@
-#include "workers/compute.h"
+#include "compute/compute.h"
 
 #include <chrono>
 
-namespace zfactor::workers {
+#include "compute/check.h"
+
+namespace zfactor::compute {
 
 proto::Result ToWire(const math::Factorization& f) {
   proto::Result r;
@@ -37,10 +39,15 @@ proto::StatusOr<proto::Result> Compute(proto::Kind kind, const std::string& n,
     }
     result = ToWire(f);
     if (cancelled) *cancelled = f.cancelled;
+    // The same wire-level check every receiver applies; it must never fail here.
+    if (std::string problem = CheckResult(kind, n, result); !problem.empty()) {
+      return proto::MakeError(proto::ErrorCode::kInternal,
+                              "answer for " + n + " is inconsistent: " + problem);
+    }
   }
   result.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                   .count();
   return result;
 }
 
-}  // namespace zfactor::workers
+}  // namespace zfactor::compute
