@@ -33,7 +33,7 @@ proto::StatusOr<proto::Result> Compute(proto::Kind kind, const std::string& n,
     if (cancelled) *cancelled = false;
   } else {
     math::Factorization f = math::Factor(value, budget, hooks);
-    if (!math::VerifyFactorization(f)) {
+    if (f.withheld || !math::VerifyFactorization(f)) {
       return proto::MakeError(proto::ErrorCode::kInternal,
                               "factorization of " + n + " failed verification");
     }

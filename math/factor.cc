@@ -140,8 +140,7 @@ class Ladder {
     auto d = siqs::FindFactor(c, options, job_->hooks(), &stats);
     job_->Note("SIQS " + std::to_string(mpz_sizeinbase(c.get_mpz_t(), 10)) + " digits (" +
                std::to_string(stats.relations) + " relations)");
-    if (d && *d > 1 && *d < c && mpz_divisible_p(c.get_mpz_t(), d->get_mpz_t())) return d;
-    return std::nullopt;
+    return d;
   }
 
   Job* job_;
@@ -161,6 +160,7 @@ Factorization Finish(Factorization f) {
     bad.verdict = Verdict::kComposite;
     bad.effort = f.effort + "; internal verification failed, answer withheld";
     bad.cancelled = f.cancelled;
+    bad.withheld = true;
     return bad;
   }
   return f;
@@ -255,6 +255,9 @@ Factorization Factor(const mpz_class& n, const Budget& budget, const Hooks& hook
         continue;
       }
       std::optional<mpz_class> d = ladder.Split(w);
+      // Every method's answer is checked once, here: a non-divisor never
+      // reaches the (truncating) division below.
+      if (d && (*d <= 1 || *d >= c || !mpz_divisible_p(c.get_mpz_t(), d->get_mpz_t()))) d.reset();
       if (!d) {
         auto [it, fresh] = stuck.emplace(c, w);
         if (!fresh) it->second.exponent += e;

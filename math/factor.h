@@ -84,6 +84,9 @@ struct Factorization {
   std::vector<PrimeFactor> factors;
   std::string effort;      // human-readable work done, e.g. "rho; ECM B1=250e3 x 120 curves"
   bool cancelled = false;  // stopped by Hooks::cancel before finishing
+  // The engine's own answer failed verification (a bug): it was replaced by
+  // C with no factors. Callers must report an error, not this result.
+  bool withheld = false;
 };
 
 // Factor n >= 0. The result is verified (VerifyFactorization) before return.
