@@ -29,7 +29,9 @@ proto::StatusOr<proto::Result> Compute(proto::Kind kind, const std::string& n,
     math::Verdict v = math::TestPrimality(value);
     // Primality answers carry no factors; a composite is just "C".
     result.status = math::VerdictName(v);
-    result.effort = "bpsw";
+    // Above 2^64 a P verdict means the engine completed an N-1 proof.
+    const bool proven_big = v == math::Verdict::kPrime && mpz_sizeinbase(value.get_mpz_t(), 2) > 64;
+    result.effort = proven_big ? "bpsw; N-1 proof" : "bpsw";
     if (cancelled) *cancelled = false;
   } else {
     math::Factorization f = math::Factor(value, budget, hooks);

@@ -50,7 +50,7 @@ prometheus::Gauge& Metrics::Gauge(const std::string& name, const std::string& he
 prometheus::Histogram& Metrics::LatencyHistogram(const std::string& name, const std::string& help,
                                                  const prometheus::Labels& labels) {
   prometheus::Histogram::BucketBoundaries buckets;
-  for (double b = 0.001; b < 4000; b *= 4) buckets.push_back(b);  // seconds
+  for (double b = 0.001; b < 5000; b *= 4) buckets.push_back(b);  // seconds: 1 ms .. 4194 s (70 min)
   return prometheus::BuildHistogram()
       .Name(name)
       .Help(help)

@@ -67,7 +67,7 @@ class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string missing;
-    if (!HaveExecutables(&missing)) GTEST_SKIP() << "not built: " << missing;
+    if (!HaveExecutables(&missing)) GTEST_FAIL() << "not built: " << missing;
     ASSERT_FALSE(scratch_.path().empty());
     service_ = std::make_unique<Service>(scratch_.path());
   }
@@ -283,7 +283,7 @@ class StackTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string missing;
-    if (!HaveExecutables(&missing)) GTEST_SKIP() << "not built: " << missing;
+    if (!HaveExecutables(&missing)) GTEST_FAIL() << "not built: " << missing;
     ASSERT_FALSE(scratch_.path().empty());
     const std::string ready = scratch_.path() + "/stack.ready";
     stack_ = std::make_unique<stack::Child>(

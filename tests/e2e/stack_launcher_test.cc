@@ -64,7 +64,7 @@ class StackLauncherTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (access((BinDir() + "/zfactor-stack").c_str(), X_OK) != 0)
-      GTEST_SKIP() << "zfactor-stack not built";
+      GTEST_FAIL() << "zfactor-stack not built";
     ASSERT_FALSE(dir_.path().empty());
     for (const char* name : {"zfactor-broker", "zfactor-gateway", "zfactor-worker"}) {
       const std::string path = dir_.path() + "/" + name;
