@@ -185,6 +185,8 @@ class Gateway::Impl {
   uint64_t Register(Pending pending);
   bool Ready(const Pending& p, int64_t now) const;
   void TryReply(uint64_t key, bool force = false);
+  // Removes `key` from the waiter lists of the open jobs its slots name.
+  void ForgetWaiter(const Pending& pending, uint64_t key);
   void SendReply(const Envelope& envelope, const Reply& reply, const std::string& op,
                  int64_t received_ms);
   void SendError(const Envelope& envelope, const RequestId& id, const Error& error,

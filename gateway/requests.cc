@@ -305,6 +305,7 @@ void Gateway::Impl::TryReply(uint64_t key, bool force) {
   Pending p = std::move(it->second);
   pending_.erase(it);
   if (p.hold || p.cancel) deadlines_.erase({p.deadline_ms, key});
+  ForgetWaiter(p, key);
 
   std::vector<Item> items;
   uint32_t retry_after_ms = 0;
@@ -385,6 +386,19 @@ void Gateway::Impl::CountRequest(const std::string& op, const std::string& outco
   histogram->Observe(static_cast<double>(core::NowMs() - received_ms) / 1000.0);
 }
 
+void Gateway::Impl::ForgetWaiter(const Pending& pending, uint64_t key) {
+  // Slots of ended jobs were cleared when the job ended; the rest still name
+  // an open job whose waiter list must not keep this key (a client polling
+  // `get` on a long job would otherwise grow it without bound).
+  for (const Slot& slot : pending.slots) {
+    if (slot.job.empty()) continue;
+    auto job = jobs_.find(slot.job);
+    if (job == jobs_.end()) continue;
+    auto& waiters = job->second.waiters;
+    waiters.erase(std::remove(waiters.begin(), waiters.end(), key), waiters.end());
+  }
+}
+
 void Gateway::Impl::DropClients() {
   if (dropped_.empty()) return;
   std::set<std::string> gone(dropped_.begin(), dropped_.end());
@@ -393,6 +407,7 @@ void Gateway::Impl::DropClients() {
     if (gone.count(it->second.envelope.identity)) {
       if (it->second.hold || it->second.cancel)
         deadlines_.erase({it->second.deadline_ms, it->first});
+      ForgetWaiter(it->second, it->first);
       it = pending_.erase(it);
     } else {
       ++it;
