@@ -26,18 +26,6 @@ std::optional<std::map<std::string, std::string>> ReadReadyFile(const std::strin
   return values;
 }
 
-bool WriteReadyFile(const std::string& path, const std::map<std::string, std::string>& values) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return false;
-    for (const auto& [k, v] : values) out << k << '=' << v << '\n';
-    out.flush();
-    if (!out) return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
-}
-
 std::string SelfDirectory() {
   char buf[4096];
   const ssize_t len = readlink("/proc/self/exe", buf, sizeof(buf) - 1);

@@ -14,11 +14,9 @@
 
 namespace zfactor::stack {
 
-// Reads a ready-file of `name=value` lines. nullopt while it does not exist.
+// Reads a ready-file of `name=value` lines (as core::WriteReadyFile writes them).
+// nullopt while it does not exist.
 std::optional<std::map<std::string, std::string>> ReadReadyFile(const std::string& path);
-
-// Writes `name=value` lines atomically (tmp file + rename). False on failure.
-bool WriteReadyFile(const std::string& path, const std::map<std::string, std::string>& values);
 
 // The directory holding the running executable (from /proc/self/exe).
 std::string SelfDirectory();

@@ -1,23 +1,25 @@
 // zfactor-stack: runs a whole zfactor service on one host (broker, gateway,
-// N workers) as supervised child processes. See Usage() for the flags.
+// N workers) as supervised child processes. `--help` lists the flags.
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
+#include "core/flags.h"
+#include "core/log.h"
+#include "core/zmq_util.h"
+#include "proto/error.h"
 #include "stack/child.h"
 
 namespace zfactor::stack {
@@ -35,7 +37,7 @@ constexpr int kDefaultMetricsBase = 9100;
 constexpr milliseconds kStableUptime{30000};
 
 const char kUsage[] =
-    "usage: zfactor-stack [options]\n"
+    "zfactor-stack [options]\n"
     "\n"
     "Runs a zfactor service on this host: zfactor-broker, then zfactor-gateway,\n"
     "then the workers, each started once the previous one has written its\n"
@@ -43,128 +45,80 @@ const char kUsage[] =
     "10 s) on the same endpoints. SIGINT/SIGTERM stop the workers, the gateway and\n"
     "the broker in that order (SIGTERM, then SIGKILL after --grace-ms) and exit 0,\n"
     "also when the signal arrives during start-up. Exit status 1: a child did not\n"
-    "come up (everything started is stopped); 2: bad options.\n"
-    "\n"
-    "options:\n"
-    "  --listen EP           gateway endpoint for clients (default tcp://127.0.0.1:PORT_BASE)\n"
-    "  --port-base P         broker front/back/pub on loopback ports P+1, P+2, P+3\n"
-    "                        (default 5555); 0 lets the OS pick every port,\n"
-    "                        including the gateway's unless --listen is given\n"
-    "  --workers N           worker processes (default 1)\n"
-    "  --threads N           compute threads per worker (default: all cores)\n"
-    "  --cache PATH          gateway result cache (default: the gateway's own default)\n"
-    "  --metrics-base P      Prometheus /metrics on 127.0.0.1: gateway P, broker P+1,\n"
-    "                        worker i P+1+i (default 9100; with --port-base 0 every\n"
-    "                        process gets an OS-picked port); -1 turns metrics off\n"
-    "  --ready-file PATH     once everything is up, write listen=, front=, back=, pub=,\n"
-    "                        pid= and <child>.metrics= lines with the actual\n"
-    "                        endpoints (atomically)\n"
-    "  --bin-dir DIR         where zfactor-broker/-gateway/-worker are\n"
-    "                        (default: this executable's directory)\n"
-    "  --grace-ms N          how long a child may take to stop after SIGTERM (default 5000)\n"
-    "  --ready-timeout-ms N  how long a child may take to write its ready-file (default 20000)\n"
-    "  --help                this text\n";
-
-void Log(const std::string& message) {
-  const std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  std::fprintf(stderr, "%s zfactor-stack[%d]: %s\n", stamp, static_cast<int>(getpid()),
-               message.c_str());
-}
+    "come up (everything started is stopped); 2: bad options.";
 
 struct Options {
   std::string listen;
   int port_base = 5555;
   int workers = 1;
-  int threads = 0;
+  int threads = 0;  // 0: the worker uses all cores
   std::string cache;
   std::string ready_file;
   std::string bin_dir;
-  milliseconds grace{5000};
-  milliseconds ready_timeout{20000};
+  int grace_ms = 5000;
+  int ready_timeout_ms = 20000;
   int metrics_base = kMetricsAuto;
 };
 
-std::optional<long> ParseInt(const std::string& s, long lo, long hi) {
-  if (s.empty()) return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  const long v = std::strtol(s.c_str(), &end, 10);
-  if (errno != 0 || *end != '\0' || v < lo || v > hi) return std::nullopt;
-  return v;
-}
+// Parses argv into *o with core::Flags. Returns the process exit status when
+// the launcher should not run (0 after --help, 2 after printing an error), or
+// nullopt to go on.
+std::optional<int> ParseOptions(int argc, char** argv, Options* o) {
+  core::Flags flags(kUsage);
+  flags.Define("listen", &o->listen,
+               "gateway endpoint for clients (default tcp://127.0.0.1:PORT_BASE)");
+  flags.Define("port-base", &o->port_base,
+               "broker front/back/pub on loopback ports P+1, P+2, P+3; 0 lets the OS pick "
+               "every port, including the gateway's unless --listen is given");
+  flags.Define("workers", &o->workers, "worker processes");
+  flags.Define("threads", &o->threads, "compute threads per worker (0: all cores)");
+  flags.Define("cache", &o->cache, "gateway result cache (default: the gateway's own default)");
+  flags.Define("metrics-base", &o->metrics_base,
+               "Prometheus /metrics on 127.0.0.1: gateway P, broker P+1, worker i P+1+i; "
+               "-1 turns metrics off; -2 means 9100, or an OS-picked port for every "
+               "process with --port-base 0");
+  flags.Define("ready-file", &o->ready_file,
+               "once everything is up, write listen=, front=, back=, pub=, pid= and "
+               "<child>.metrics= lines with the actual endpoints (atomically)");
+  flags.Define("bin-dir", &o->bin_dir,
+               "where zfactor-broker/-gateway/-worker are (default: this executable's "
+               "directory)");
+  flags.Define("grace-ms", &o->grace_ms, "how long a child may take to stop after SIGTERM");
+  flags.Define("ready-timeout-ms", &o->ready_timeout_ms,
+               "how long a child may take to write its ready-file");
 
-// Returns nullopt after printing an error (or the usage, setting *help).
-std::optional<Options> ParseOptions(int argc, char** argv, bool* help) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      *help = true;
-      return std::nullopt;
-    }
-    std::string value;
-    const std::size_t eq = flag.find('=');
-    std::string name = flag;
-    if (eq != std::string::npos) {
-      name = flag.substr(0, eq);
-      value = flag.substr(eq + 1);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      std::fprintf(stderr, "zfactor-stack: %s needs a value\n", flag.c_str());
-      return std::nullopt;
-    }
-    auto int_flag = [&](long lo, long hi) -> std::optional<long> {
-      std::optional<long> v = ParseInt(value, lo, hi);
-      if (!v)
-        std::fprintf(stderr, "zfactor-stack: bad value for %s: '%s'\n", name.c_str(),
-                     value.c_str());
-      return v;
-    };
-    if (name == "--listen") {
-      o.listen = value;
-    } else if (name == "--port-base") {
-      auto v = int_flag(0, 65532);
-      if (!v) return std::nullopt;
-      o.port_base = static_cast<int>(*v);
-    } else if (name == "--workers") {
-      auto v = int_flag(0, 256);
-      if (!v) return std::nullopt;
-      o.workers = static_cast<int>(*v);
-    } else if (name == "--threads") {
-      auto v = int_flag(1, 1024);
-      if (!v) return std::nullopt;
-      o.threads = static_cast<int>(*v);
-    } else if (name == "--cache") {
-      o.cache = value;
-    } else if (name == "--ready-file") {
-      o.ready_file = value;
-    } else if (name == "--bin-dir") {
-      o.bin_dir = value;
-    } else if (name == "--metrics-base") {
-      auto v = int_flag(-1, 65000);
-      if (!v) return std::nullopt;
-      o.metrics_base = static_cast<int>(*v);
-    } else if (name == "--grace-ms") {
-      auto v = int_flag(0, 600000);
-      if (!v) return std::nullopt;
-      o.grace = milliseconds(*v);
-    } else if (name == "--ready-timeout-ms") {
-      auto v = int_flag(1, 600000);
-      if (!v) return std::nullopt;
-      o.ready_timeout = milliseconds(*v);
-    } else {
-      std::fprintf(stderr, "zfactor-stack: unknown option %s (see --help)\n", name.c_str());
-      return std::nullopt;
+  auto fail = [&](const std::string& message) {
+    std::fprintf(stderr, "zfactor-stack: %s\n%s", message.c_str(), flags.Help().c_str());
+    return 2;
+  };
+  const proto::Status parsed = flags.Parse(argc, argv);
+  if (!parsed.ok()) return fail(parsed.error().message);
+  if (flags.help_requested()) return 0;
+  if (!flags.positional().empty())
+    return fail("unexpected argument '" + flags.positional().front() + "' (see --help)");
+
+  struct Range {
+    const char* name;
+    int value;
+    int lo;
+    int hi;
+  };
+  const Range ranges[] = {{"port-base", o->port_base, 0, 65532},
+                          {"workers", o->workers, 0, 256},
+                          {"threads", o->threads, 0, 1024},
+                          {"metrics-base", o->metrics_base, kMetricsAuto, 65000},
+                          {"grace-ms", o->grace_ms, 0, 600000},
+                          {"ready-timeout-ms", o->ready_timeout_ms, 1, 600000}};
+  for (const Range& r : ranges) {
+    if (r.value < r.lo || r.value > r.hi) {
+      return fail("--" + std::string(r.name) + " must be in [" + std::to_string(r.lo) + ", " +
+                  std::to_string(r.hi) + "], got " + std::to_string(r.value));
     }
   }
-  if (o.threads == 0)
-    o.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (o.bin_dir.empty()) o.bin_dir = SelfDirectory();
-  if (o.metrics_base == kMetricsAuto) o.metrics_base = o.port_base == 0 ? 0 : kDefaultMetricsBase;
-  return o;
+  if (o->bin_dir.empty()) o->bin_dir = SelfDirectory();
+  if (o->metrics_base == kMetricsAuto)
+    o->metrics_base = o->port_base == 0 ? 0 : kDefaultMetricsBase;
+  return std::nullopt;
 }
 
 std::string Endpoint(int port_base, int offset) {
@@ -190,7 +144,7 @@ class Stack {
   bool Start() {
     char dir[] = "/tmp/zfactor-stack.XXXXXX";
     if (mkdtemp(dir) == nullptr) {
-      Log("cannot create a scratch directory in /tmp");
+      ZF_LOG(kError) << "cannot create a scratch directory in /tmp";
       return false;
     }
     run_dir_ = dir;
@@ -219,7 +173,7 @@ class Stack {
                            std::to_string(options_.threads)});
       if (!StartAndWait(worker)) return false;
     }
-    Log("ready: clients connect to " + Arg(gateway, "listen"));
+    ZF_LOG(kInfo) << "ready: clients connect to " << Arg(gateway, "listen");
     if (options_.ready_file.empty()) return true;
     std::map<std::string, std::string> ready = {{"listen", Arg(gateway, "listen")},
                                                 {"front", Arg(broker, "front")},
@@ -230,8 +184,11 @@ class Stack {
       const std::string metrics = Arg(*c, "metrics");
       if (!metrics.empty()) ready[c->name() + ".metrics"] = metrics;
     }
-    if (!WriteReadyFile(options_.ready_file, ready)) {
-      Log("cannot write " + options_.ready_file);
+    // In key order, as the map holds them.
+    const std::vector<std::pair<std::string, std::string>> entries(ready.begin(), ready.end());
+    const proto::Status written = core::WriteReadyFile(options_.ready_file, entries);
+    if (!written.ok()) {
+      ZF_LOG(kError) << written.error().message;
       return false;
     }
     return true;
@@ -245,7 +202,7 @@ class Stack {
     while (true) {
       const int sig = sigtimedwait(&signals, nullptr, &tick);
       if (sig == SIGINT || sig == SIGTERM) {
-        Log(std::string("received ") + strsignal(sig) + ", stopping");
+        ZF_LOG(kInfo) << "received " << strsignal(sig) << ", stopping";
         return;
       }
       const auto now = Clock::now();
@@ -256,8 +213,8 @@ class Stack {
           if (!c.Reap()) continue;
           if (now - h.started >= kStableUptime) h.backoff = kFirstBackoff;
           h.restart_at = now + h.backoff;
-          Log(c.name() + " " + c.exit_status() + "; restarting in " +
-              std::to_string(h.backoff.count()) + " ms");
+          ZF_LOG(kWarning) << c.name() << " " << c.exit_status() << "; restarting in "
+                           << h.backoff.count() << " ms";
           h.backoff = std::min(h.backoff * 2, kMaxBackoff);
         } else if (now >= h.restart_at) {
           h.started = now;
@@ -277,8 +234,8 @@ class Stack {
       Child& c = **it;
       if (!c.running()) continue;
       const pid_t pid = c.pid();
-      c.Stop(options_.grace);
-      Log("stopped " + c.name() + " (pid " + std::to_string(pid) + "): " + c.exit_status());
+      c.Stop(milliseconds(options_.grace_ms));
+      ZF_LOG(kInfo) << "stopped " << c.name() << " (pid " << pid << "): " << c.exit_status();
     }
   }
 
@@ -312,21 +269,21 @@ class Stack {
   // binds the same ports even when the OS picked them.
   bool StartAndWait(Child& c, const std::vector<std::string>& pinned = {}) {
     if (!c.Start()) {
-      Log("cannot start " + c.name() + ": " + c.exit_status());
+      ZF_LOG(kError) << "cannot start " << c.name() << ": " << c.exit_status();
       return false;
     }
-    if (!c.WaitReady(options_.ready_timeout, StopPending)) {
+    if (!c.WaitReady(milliseconds(options_.ready_timeout_ms), StopPending)) {
       if (StopPending()) {
         stopped_early_ = true;
-        Log("stop requested while starting " + c.name());
+        ZF_LOG(kInfo) << "stop requested while starting " << c.name();
       } else {
-        Log(c.name() + " did not become ready" +
-            (c.running() ? " in time" : ": " + c.exit_status()));
+        ZF_LOG(kError) << c.name() << " did not become ready"
+                       << (c.running() ? " in time" : ": " + c.exit_status());
       }
-      c.Stop(options_.grace);
+      c.Stop(milliseconds(options_.grace_ms));
       return false;
     }
-    Log("started " + c.name() + " (pid " + std::to_string(c.pid()) + ")");
+    ZF_LOG(kInfo) << "started " << c.name() << " (pid " << c.pid() << ")";
     const auto values = ReadReadyFile(c.ready_file());
     std::vector<std::string> keys = pinned;
     keys.push_back("metrics");
@@ -367,12 +324,9 @@ class Stack {
 };
 
 int Main(int argc, char** argv) {
-  bool help = false;
-  std::optional<Options> options = ParseOptions(argc, argv, &help);
-  if (!options) {
-    std::fputs(kUsage, help ? stdout : stderr);
-    return help ? 0 : 2;
-  }
+  core::InitLogging("stack");
+  Options options;
+  if (const std::optional<int> status = ParseOptions(argc, argv, &options)) return *status;
   // Signals are taken synchronously with sigtimedwait; children unblock them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -380,14 +334,14 @@ int Main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigprocmask(SIG_BLOCK, &signals, nullptr);
 
-  Stack stack(std::move(*options));
+  Stack stack(std::move(options));
   if (!stack.Start()) {
     stack.StopAll();
     return stack.stopped_early() ? 0 : 1;
   }
   stack.Supervise(signals);
   stack.StopAll();
-  Log("stopped");
+  ZF_LOG(kInfo) << "stopped";
   return 0;
 }
 
