@@ -404,15 +404,7 @@ void Broker::OnJobEnd(const std::string& identity, const Internal& m) {
   const bool from_owner = job.running && job.worker == identity;
   if (m.type == MsgType::kResult && m.state == JobState::kCancelled && !job.cancel_requested) {
     // A worker stopping on its own (shutdown) gave the job back.
-    if (from_owner) {
-      job.running = false;
-      job.worker.clear();
-      --running_;
-      ++requeued_;
-      m_->requeued->Increment();
-      Enqueue(job, /*front=*/true);
-      PublishState(job, JobState::kQueued);
-    }
+    if (from_owner) Requeue(job);
     return;
   }
   if (job.running && !from_owner) {
@@ -529,14 +521,18 @@ void Broker::RemoveWorker(const std::string& identity, bool died, const char* wh
         continue;
       }
     }
-    job.running = false;
-    job.worker.clear();
-    --running_;
-    ++requeued_;
-    m_->requeued->Increment();
-    Enqueue(job, /*front=*/true);
-    PublishState(job, JobState::kQueued);
+    Requeue(job);
   }
+}
+
+void Broker::Requeue(Job& job) {
+  job.running = false;
+  job.worker.clear();
+  --running_;
+  ++requeued_;
+  m_->requeued->Increment();
+  Enqueue(job, /*front=*/true);
+  PublishState(job, JobState::kQueued);
 }
 
 void Broker::Finish(const std::string& id, JobState state, std::optional<proto::Result> result,

@@ -136,6 +136,8 @@ class Broker {
   // Creates an open job and queues it. REQUIRES: spec.id is not open; spec is valid.
   void AddJob(const JournalJob& spec);
   void Enqueue(Job& job, bool front);
+  // Takes a running job back from its worker and puts it at the front of its lane.
+  void Requeue(Job& job);
   // Removes a worker and re-queues its jobs; `died` counts against the jobs' retries.
   void RemoveWorker(const std::string& identity, bool died, const char* why);
   // Publishes a job's end, journals it, updates metrics and forgets the job.

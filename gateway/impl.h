@@ -174,6 +174,8 @@ class Gateway::Impl {
   proto::Status Submit(Job& job);
   void Attach(Job& job, uint64_t key, const Envelope& envelope, const Request& request);
   void Accept(Job& job);
+  // Removes an open job from every index and returns it, or nullopt.
+  std::optional<Job> TakeJob(const std::string& job_id);
   void FailSubmit(const std::string& job_id, const Error& error, uint32_t retry_after_ms);
   void EndJob(const std::string& job_id, JobState state, std::optional<proto::Result> result,
               std::optional<Error> error);

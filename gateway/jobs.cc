@@ -125,14 +125,21 @@ Answer Gateway::Impl::AnswerOf(const Job& job) const {
   return a;
 }
 
-void Gateway::Impl::FailSubmit(const std::string& job_id, const Error& error,
-                               uint32_t retry_after_ms) {
+std::optional<Job> Gateway::Impl::TakeJob(const std::string& job_id) {
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) return;
+  if (it == jobs_.end()) return std::nullopt;
   Job job = std::move(it->second);
   jobs_.erase(it);
   open_.erase({job.kind, job.n});
   unacked_.erase(job_id);
+  return job;
+}
+
+void Gateway::Impl::FailSubmit(const std::string& job_id, const Error& error,
+                               uint32_t retry_after_ms) {
+  std::optional<Job> taken = TakeJob(job_id);
+  if (!taken) return;
+  Job& job = *taken;
   ZF_LOG(kWarning) << "job " << job_id << " not accepted: " << error.message;
   job.state = JobState::kFailed;
   Answer failed = AnswerOf(job);
@@ -165,12 +172,9 @@ void Gateway::Impl::FailSubmit(const std::string& job_id, const Error& error,
 
 void Gateway::Impl::EndJob(const std::string& job_id, JobState state,
                            std::optional<proto::Result> result, std::optional<Error> error) {
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) return;
-  Job job = std::move(it->second);
-  jobs_.erase(it);
-  open_.erase({job.kind, job.n});
-  unacked_.erase(job_id);
+  std::optional<Job> taken = TakeJob(job_id);
+  if (!taken) return;
+  Job& job = *taken;
   job.state = state;
   if (state == JobState::kDone && result) {
     proto::Status s = cache_->Store(job.kind, job.n, *result);
