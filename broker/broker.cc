@@ -27,6 +27,8 @@ constexpr int kFrontHwm = 100000;
 constexpr int kBackHwm = 10000;
 // PUB: a slow subscriber may lag this many results before ZeroMQ drops for it.
 constexpr int kPubHwm = 100000;
+// Done results kept for re-publishing on a repeated submit (Broker::recent_).
+constexpr size_t kRecentResults = 4096;
 // Bigger inbound messages disconnect the peer (a result for a 10000-digit n is ~20 KB).
 constexpr int64_t kMaxMessageBytes = 4 << 20;
 // At most this many messages per socket per loop turn, so heartbeats keep flowing.
@@ -290,6 +292,14 @@ void Broker::OnSubmit(const std::string& gateway, const Internal& m) {
         MakeError(ErrorCode::kBadRequest, "job id " + m.job + " is open for another number"), 0);
   }
   if (open == jobs_.end()) {
+    auto recent = recent_.find(m.job);
+    if (recent != recent_.end() && recent->second.kind == m.kind && recent->second.n == m.n) {
+      // Finished already: the gateway missed the result. Publish it again.
+      core::SendMultipart(pub_, {proto::PubTopic(MsgType::kResult), recent->second.body});
+      reply.type = MsgType::kAccepted;
+      SendToGateway(gateway, reply);
+      return;
+    }
     if (queue_.size() >= static_cast<size_t>(config_.max_queue)) {
       return reject(MakeError(ErrorCode::kBusy,
                               "the queue is full (" + std::to_string(queue_.size()) + " jobs)"),
@@ -555,7 +565,17 @@ void Broker::Finish(const std::string& id, JobState state, std::optional<proto::
   out.error = std::move(error);
   if (state == JobState::kFailed && !out.error)
     out.error = MakeError(ErrorCode::kInternal, "job failed");
-  core::SendMultipart(pub_, {proto::PubTopic(MsgType::kResult), proto::EncodeInternal(out)});
+  std::string body = proto::EncodeInternal(out);
+  core::SendMultipart(pub_, {proto::PubTopic(MsgType::kResult), body});
+  if (state == JobState::kDone) {
+    if (recent_.size() >= kRecentResults) {
+      recent_.erase(recent_order_.front());
+      recent_order_.pop_front();
+    }
+    if (recent_.emplace(job.id, RecentResult{job.kind, job.n, std::move(body)}).second) {
+      recent_order_.push_back(job.id);
+    }
+  }
   if (journal_) {
     proto::Status s = journal_->Finish(job.id, state);
     if (!s.ok()) {

@@ -34,6 +34,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -159,6 +160,16 @@ class Broker {
   std::unique_ptr<Journal> journal_;
 
   std::map<std::string, Job> jobs_;  // every open job: queued or running
+  // The last kRecentResults done jobs, by id: a submit of one of them (a
+  // gateway that missed the result on the lossy PUB stream) re-publishes the
+  // result instead of computing it again.
+  struct RecentResult {
+    proto::Kind kind;
+    std::string n;
+    std::string body;  // the encoded PUB message
+  };
+  std::map<std::string, RecentResult> recent_;
+  std::deque<std::string> recent_order_;  // oldest first
   JobQueue queue_;
   std::map<std::string, Worker> workers_;  // by ZeroMQ routing identity
   std::map<std::string, Gateway> gateways_;

@@ -311,6 +311,29 @@ TEST_F(BrokerTest, AnswersFromUnregisteredPeersAreDropped) {
   EXPECT_EQ(r->result->effort, "fake");
 }
 
+TEST_F(BrokerTest, ResubmitOfAFinishedJobRepublishesItsResult) {
+  Start();
+  FakeWorker& w = AddWorker(1);
+  const std::string n = "1000000000000000000000000000007";
+  EXPECT_EQ(Ask(Submit("j1", n)).type, MsgType::kAccepted);
+  auto job = w.Recv();
+  ASSERT_TRUE(job);
+  w.Answer(*job);
+  ASSERT_TRUE(ResultOf("j1"));
+  const double submitted = Stats()["jobs_submitted"];
+  // A gateway that missed the result submits the same job again.
+  EXPECT_EQ(Ask(Submit("j1", n)).type, MsgType::kAccepted);
+  auto again = ResultOf("j1");
+  ASSERT_TRUE(again);
+  ASSERT_TRUE(again->result);
+  EXPECT_EQ(again->result->effort, "fake");
+  EXPECT_TRUE(w.Quiet(300)) << "the finished job was sent to a worker again";
+  EXPECT_EQ(Stats()["jobs_submitted"], submitted);
+  // The same id for another number is a new job, not the old answer.
+  EXPECT_EQ(Ask(Submit("j1", "1000000000000000000000000000009")).type, MsgType::kAccepted);
+  EXPECT_TRUE(w.Recv());
+}
+
 TEST_F(BrokerTest, WorkersNeverExceedTheirCreditAndAllJobsFinish) {
   Start();
   const std::vector<uint32_t> caps = {1, 2, 3};
