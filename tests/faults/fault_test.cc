@@ -23,6 +23,7 @@
 #include "client/verify.h"
 #include "proto/codec.h"
 #include "tests/faults/cluster.h"
+#include "tests/faults/cluster_test.h"
 
 namespace zfactor::faults {
 namespace {
@@ -95,15 +96,8 @@ class ResultWatcher {
   std::map<std::string, std::string> states_;
 };
 
-class FaultTest : public ::testing::Test {
+class FaultTest : public ClusterTest {
  protected:
-  void SetUp() override {
-    const std::string missing = MissingExecutable();
-    if (!missing.empty()) GTEST_SKIP() << "not built: " << missing;
-    ASSERT_FALSE(scratch_.path().empty());
-    cluster_ = std::make_unique<Cluster>(scratch_.path());
-  }
-
   // Waits (repeated `wait` requests) for a final answer to `answer`'s job.
   proto::Answer Final(Client& c, const proto::Answer& answer) {
     auto done = c.WaitFinal(answer, kEventually, milliseconds(10000));
@@ -132,9 +126,6 @@ class FaultTest : public ::testing::Test {
     }
     return false;
   }
-
-  ScratchDir scratch_;
-  std::unique_ptr<Cluster> cluster_;  // destroyed (processes killed) before scratch_
 };
 
 // ---- 1. a worker SIGKILLed mid-job: another worker finishes it

@@ -13,6 +13,7 @@
 
 #include "proto/codec.h"
 #include "tests/faults/cluster.h"
+#include "tests/faults/cluster_test.h"
 
 namespace zfactor::faults {
 namespace {
@@ -90,13 +91,11 @@ class RawClient {
   zmq::socket_t socket_;
 };
 
-class MalformedTest : public ::testing::Test {
+class MalformedTest : public ClusterTest {
  protected:
   void SetUp() override {
-    const std::string missing = MissingExecutable();
-    if (!missing.empty()) GTEST_SKIP() << "not built: " << missing;
-    ASSERT_FALSE(scratch_.path().empty());
-    cluster_ = std::make_unique<Cluster>(scratch_.path());
+    ClusterTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(cluster_->StartBroker());
     ASSERT_TRUE(cluster_->StartGateway({"--max-digits", "100", "--max-batch", "10"}));
     client_ = std::make_unique<RawClient>(context_, cluster_->listen());
@@ -122,8 +121,6 @@ class MalformedTest : public ::testing::Test {
     EXPECT_TRUE(cluster_->GatewayAlive());
   }
 
-  ScratchDir scratch_;
-  std::unique_ptr<Cluster> cluster_;
   zmq::context_t context_{1};
   std::unique_ptr<RawClient> client_;
   int tried_ = 0;

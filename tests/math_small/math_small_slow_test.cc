@@ -15,14 +15,7 @@ TEST(OracleSlow, AgreesWithPariOnFiveTimesMoreInputs) {
 }
 
 TEST(IsPrime64Slow, MatchesSieveBelow2To24) {
-  constexpr uint32_t kLimit = 1u << 24;
-  std::vector<bool> prime(kLimit, true);
-  prime[0] = prime[1] = false;
-  for (uint32_t p = 2; p * p < kLimit; ++p) {
-    if (!prime[p]) continue;
-    for (uint32_t q = p * p; q < kLimit; q += p) prime[q] = false;
-  }
-  for (uint32_t n = 0; n < kLimit; ++n) ASSERT_EQ(IsPrime64(n), prime[n]) << n;
+  testing::ExpectIsPrime64MatchesSieve(1u << 24);
 }
 
 // Products of random primes of every split of 64 bits: product and primality.

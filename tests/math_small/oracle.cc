@@ -154,4 +154,14 @@ void ExpectAgreesWithGp(const std::vector<u128>& numbers) {
   }
 }
 
+void ExpectIsPrime64MatchesSieve(uint32_t limit) {
+  std::vector<bool> prime(limit, true);
+  prime[0] = prime[1] = false;
+  for (uint32_t p = 2; p * p < limit; ++p) {
+    if (!prime[p]) continue;
+    for (uint32_t q = p * p; q < limit; q += p) prime[q] = false;
+  }
+  for (uint32_t n = 0; n < limit; ++n) ASSERT_EQ(IsPrime64(n), prime[n]) << n;
+}
+
 }  // namespace zfactor::math::small::testing

@@ -38,6 +38,9 @@ std::vector<u128> MixedInputs(uint64_t seed, int scale);
 // against isprime. Fails (never skips) when gp is missing.
 void ExpectAgreesWithGp(const std::vector<u128>& numbers);
 
+// Checks IsPrime64(n) against a sieve of Eratosthenes for every n < limit.
+void ExpectIsPrime64MatchesSieve(uint32_t limit);
+
 }  // namespace zfactor::math::small::testing
 
 #endif  // ZFACTOR_TESTS_MATH_SMALL_ORACLE_H_
