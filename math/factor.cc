@@ -136,10 +136,18 @@ class Ladder {
     siqs::Options options;
     options.threads = job_->budget().threads;
     options.seed = job_->budget().seed;
+    options.deadline = job_->deadline();
     siqs::Stats stats;
     auto d = siqs::FindFactor(c, options, job_->hooks(), &stats);
-    job_->Note("SIQS " + std::to_string(mpz_sizeinbase(c.get_mpz_t(), 10)) + " digits (" +
-               std::to_string(stats.relations) + " relations)");
+    std::string note = "SIQS " + std::to_string(mpz_sizeinbase(c.get_mpz_t(), 10)) + " digits (";
+    if (stats.stopped) {
+      note += std::to_string(stats.fulls) + " full, " + std::to_string(stats.partials) +
+              " partial relations) (stopped: " +
+              (job_->hooks().Cancelled() ? "cancelled)" : "time budget)");
+    } else {
+      note += std::to_string(stats.relations) + " relations)";
+    }
+    job_->Note(note);
     return d;
   }
 

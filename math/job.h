@@ -30,6 +30,8 @@ class Job {
   const Hooks& hooks() const { return hooks_; }
 
   bool TimeUp() const { return deadline_ && Clock::now() >= *deadline_; }
+  // The wall-clock deadline from budget.max_seconds (unset without one).
+  std::optional<Clock::time_point> deadline() const { return deadline_; }
   // Seconds until the deadline (infinity without one).
   double SecondsLeft() const {
     if (!deadline_) return std::numeric_limits<double>::infinity();

@@ -66,11 +66,11 @@ std::vector<uint64_t> DenseDependencies(const Matrix& m) {
   return deps;
 }
 
-std::vector<uint64_t> FindDependencies(const Matrix& m, uint64_t seed, const Hooks& hooks) {
+std::vector<uint64_t> FindDependencies(const Matrix& m, uint64_t seed, const StopFn& stopped) {
   constexpr size_t kDenseLimit = 1000;
   if (m.cols.size() <= kDenseLimit) return DenseDependencies(m);
-  for (uint64_t attempt = 0; attempt < 4 && !hooks.Cancelled(); ++attempt) {
-    std::vector<uint64_t> deps = BlockLanczos(m, seed + attempt, hooks);
+  for (uint64_t attempt = 0; attempt < 4 && !(stopped && stopped()); ++attempt) {
+    std::vector<uint64_t> deps = BlockLanczos(m, seed + attempt, stopped);
     if (KeepValidDependencies(m, &deps) > 0) return deps;
   }
   return {};

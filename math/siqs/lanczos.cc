@@ -165,7 +165,7 @@ bool SelectColumns(const Small& t, uint64_t last_mask, Small* winv, uint64_t* ma
 
 }  // namespace
 
-std::vector<uint64_t> BlockLanczos(const Matrix& m, uint64_t seed, const Hooks& hooks) {
+std::vector<uint64_t> BlockLanczos(const Matrix& m, uint64_t seed, const StopFn& stopped) {
   const size_t n = m.cols.size();
   std::mt19937_64 rng(seed);
   Block y(n), b(n), scratch(m.nrows);
@@ -178,7 +178,7 @@ std::vector<uint64_t> BlockLanczos(const Matrix& m, uint64_t seed, const Hooks& 
   const size_t max_iter = n / 60 + 100;
   size_t iter = 0;
   for (;; ++iter) {
-    if (iter > max_iter || hooks.Cancelled()) return {};
+    if (iter > max_iter || (stopped && stopped())) return {};
     MulA(m, v, &scratch, &av);
     const Small vav = InnerProduct(v, av);
     if (std::all_of(vav.begin(), vav.end(), [](uint64_t w) { return w == 0; })) break;

@@ -35,6 +35,11 @@ double SecondsSince(Clock::time_point start) {
 
 int Digits(const mpz_class& n) { return static_cast<int>(n.get_str().size()); }
 
+// True once the caller cancelled or the deadline has passed.
+bool Stopped(const Options& options, const Hooks& hooks) {
+  return hooks.Cancelled() || (options.deadline && Clock::now() >= *options.deadline);
+}
+
 // Everything about one number that the sieving threads share read-only.
 struct Setup {
   Params params;
@@ -111,6 +116,7 @@ struct SieveRun {
   std::atomic<uint64_t> next_a{0};
   uint64_t end_a = UINT64_MAX;
   std::atomic<bool> stop{false};
+  std::atomic<bool> interrupted{false};  // a thread saw Stopped(): cancelled or past the deadline
   std::atomic<size_t> polynomials{0};
 
   std::mutex mu;
@@ -157,7 +163,8 @@ void SieveWorker(SieveRun& run) {
     }
     const uint32_t num_b = poly.NumB();
     for (uint32_t i = 0; i < num_b; ++i) {
-      if (run.hooks->Cancelled()) {
+      if (Stopped(*run.options, *run.hooks)) {
+        run.interrupted = true;
         run.stop = true;
         return;
       }
@@ -187,7 +194,7 @@ void Sieve(SieveRun& run) {
 
 // Filtering, linear algebra and square roots over the relations gathered so far.
 std::optional<mpz_class> Finish(const Setup& s, std::vector<Relation>* rels, uint64_t seed,
-                                const Hooks& hooks, Stats* stats, size_t* matrix_bytes) {
+                                const StopFn& stopped, Stats* stats, size_t* matrix_bytes) {
   RemoveDuplicates(rels);
   const Matrix m = BuildMatrix(s.fb, *rels, kExcess);
   size_t bytes = 0;
@@ -198,7 +205,7 @@ std::optional<mpz_class> Finish(const Setup& s, std::vector<Relation>* rels, uin
     stats->matrix_cols = m.cols.size();
   }
   if (m.cols.size() <= m.nrows) return std::nullopt;
-  const std::vector<uint64_t> deps = FindDependencies(m, seed, hooks);
+  const std::vector<uint64_t> deps = FindDependencies(m, seed, stopped);
   if (deps.empty()) return std::nullopt;
   return SquareRoot(s.fb, *rels, m, deps);
 }
@@ -233,20 +240,22 @@ std::optional<mpz_class> FindFactor(const mpz_class& n, const Options& options, 
     stats->fulls = run.counter.fulls();
     stats->partials = run.counter.partials();
     stats->doubles = run.counter.doubles();
-    if (hooks.Cancelled()) break;
+    if (run.interrupted) break;
     const auto la_start = Clock::now();
     // No sieving threads run now: the back end works on the shared store in place.
     std::vector<Relation>& rels = run.relations;
     size_t matrix_bytes = 0;
-    factor = Finish(*setup, &rels, options.seed + round, hooks, stats, &matrix_bytes);
+    factor = Finish(*setup, &rels, options.seed + round,
+                    [&options, &hooks] { return Stopped(options, hooks); }, stats, &matrix_bytes);
     stats->linalg_seconds += SecondsSince(la_start);
     stats->peak_bytes =
         std::max(stats->peak_bytes, run.scratch_bytes + run.relation_bytes + matrix_bytes);
-    if (factor) break;
+    if (factor || Stopped(options, hooks)) break;
     // Not enough independent relations (or every dependency was trivial): sieve 5% more.
     run.needed += run.needed / 20 + 16;
   }
   stats->seconds = SecondsSince(start);
+  stats->stopped = !factor && (run.interrupted || Stopped(options, hooks));
   if (factor &&
       (*factor <= 1 || *factor >= n || !mpz_divisible_p(n.get_mpz_t(), factor->get_mpz_t()))) {
     return std::nullopt;
@@ -269,7 +278,7 @@ std::optional<RelationBatch> SieveRange(const mpz_class& n, const Options& optio
   run.next_a = first_a;
   run.end_a = first_a + num_a;
   Sieve(run);
-  if (hooks.Cancelled()) return std::nullopt;
+  if (run.interrupted) return std::nullopt;
   if (stats != nullptr) {
     stats->polynomials = run.polynomials;
     stats->fulls = run.counter.fulls();
@@ -304,7 +313,7 @@ std::optional<mpz_class> FactorFromBatches(const mpz_class& n, const Options& op
     }
   }
   size_t matrix_bytes = 0;
-  factor = Finish(*setup, &rels, options.seed, Hooks{}, stats, &matrix_bytes);
+  factor = Finish(*setup, &rels, options.seed, {}, stats, &matrix_bytes);
   if (factor &&
       (*factor <= 1 || *factor >= n || !mpz_divisible_p(n.get_mpz_t(), factor->get_mpz_t()))) {
     return std::nullopt;

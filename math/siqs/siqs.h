@@ -6,6 +6,7 @@
 
 #include <gmpxx.h>
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -19,6 +20,10 @@ namespace zfactor::math::siqs {
 struct Options {
   int threads = 1;
   unsigned seed = 1;  // polynomial selection randomness; fixed for reproducible runs
+  // Wall-clock deadline: polled like Hooks::Cancelled() (before every
+  // B-polynomial and every block Lanczos iteration); once passed the run
+  // returns nullopt with Stats::stopped set. Unset: no deadline.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   // Tuning overrides (0 = use the built-in table): bench/siqs/siqs_tune only.
   uint32_t fb_size = 0;
   uint32_t blocks = 0;
@@ -41,9 +46,11 @@ struct Stats {
   double sieve_seconds = 0;
   double linalg_seconds = 0;
   uint32_t multiplier = 1;
+  bool stopped = false;  // ended by Hooks::Cancelled() or Options::deadline, not by a result
 };
 
-// Returns a non-trivial factor of n, or nullopt when cancelled or when n is
+// Returns a non-trivial factor of n, or nullopt when cancelled, past
+// options.deadline, or when n is
 // not a candidate (prime, perfect power, or out of the supported size range).
 // REQUIRES: n odd composite with no prime factor below the factor-base bound
 // is the intended input; other inputs are handled but not efficiently.
@@ -56,7 +63,8 @@ std::optional<mpz_class> FindFactor(const mpz_class& n, const Options& options, 
 // compatible batches.
 //
 // Sieves every polynomial with A index in [first_a, first_a + num_a).
-// nullopt when cancelled or n is not a candidate (see FindFactor).
+// nullopt when cancelled, past options.deadline, or n is not a candidate
+// (see FindFactor).
 std::optional<RelationBatch> SieveRange(const mpz_class& n, const Options& options,
                                         uint64_t first_a, uint64_t num_a, const Hooks& hooks,
                                         Stats* stats = nullptr);
