@@ -27,7 +27,8 @@ constexpr int kFrontHwm = 100000;
 constexpr int kBackHwm = 10000;
 // PUB: a slow subscriber may lag this many results before ZeroMQ drops for it.
 constexpr int kPubHwm = 100000;
-// Done results kept for re-publishing on a repeated submit (Broker::recent_).
+// Final results kept in memory for re-publishing on a repeated submit
+// (Broker::recent_); with a journal, older ones are looked up there.
 constexpr size_t kRecentResults = 4096;
 // Bigger inbound messages disconnect the peer (a result for a 10000-digit n is ~20 KB).
 constexpr int64_t kMaxMessageBytes = 4 << 20;
@@ -158,7 +159,45 @@ proto::Status Broker::ReloadJournal() {
   if (loaded > 0) {
     ZF_LOG(kInfo) << "journal: re-queued " << loaded << " unfinished jobs";
   }
+  auto finished = journal_->LoadFinished(kRecentResults);
+  if (!finished.ok()) return finished.error();
+  for (FinishedJob& f : finished.value()) {
+    if (jobs_.count(f.id) == 0) Remember(f.id, f.kind, f.n, std::move(f.result));
+  }
   return proto::Status::Ok();
+}
+
+const std::string* Broker::FinishedResult(const std::string& id, proto::Kind kind,
+                                          const std::string& n) {
+  auto recent = recent_.find(id);
+  if (recent == recent_.end() && journal_) {
+    auto found = journal_->FindFinished(id);
+    if (!found.ok()) {
+      ZF_LOG(kError) << found.error().message;
+    } else if (found.value()) {
+      FinishedJob& f = *found.value();
+      Remember(f.id, f.kind, f.n, std::move(f.result));
+      recent = recent_.find(id);
+    }
+  }
+  if (recent == recent_.end() || recent->second.kind != kind || recent->second.n != n) {
+    return nullptr;
+  }
+  return &recent->second.body;
+}
+
+void Broker::Remember(const std::string& id, proto::Kind kind, const std::string& n,
+                      std::string body) {
+  if (recent_.count(id)) {
+    recent_order_.erase(std::find(recent_order_.begin(), recent_order_.end(), id));
+    recent_.erase(id);
+  }
+  if (recent_.size() >= kRecentResults) {
+    recent_.erase(recent_order_.front());
+    recent_order_.pop_front();
+  }
+  recent_.emplace(id, RecentResult{kind, n, std::move(body)});
+  recent_order_.push_back(id);
 }
 
 void Broker::Run() {
@@ -292,10 +331,9 @@ void Broker::OnSubmit(const std::string& gateway, const Internal& m) {
         MakeError(ErrorCode::kBadRequest, "job id " + m.job + " is open for another number"), 0);
   }
   if (open == jobs_.end()) {
-    auto recent = recent_.find(m.job);
-    if (recent != recent_.end() && recent->second.kind == m.kind && recent->second.n == m.n) {
+    if (const std::string* body = FinishedResult(m.job, m.kind, m.n)) {
       // Finished already: the gateway missed the result. Publish it again.
-      core::SendMultipart(pub_, {proto::PubTopic(MsgType::kResult), recent->second.body});
+      core::SendMultipart(pub_, {proto::PubTopic(MsgType::kResult), *body});
       reply.type = MsgType::kAccepted;
       SendToGateway(gateway, reply);
       return;
@@ -567,21 +605,13 @@ void Broker::Finish(const std::string& id, JobState state, std::optional<proto::
     out.error = MakeError(ErrorCode::kInternal, "job failed");
   std::string body = proto::EncodeInternal(out);
   core::SendMultipart(pub_, {proto::PubTopic(MsgType::kResult), body});
-  if (state == JobState::kDone) {
-    if (recent_.size() >= kRecentResults) {
-      recent_.erase(recent_order_.front());
-      recent_order_.pop_front();
-    }
-    if (recent_.emplace(job.id, RecentResult{job.kind, job.n, std::move(body)}).second) {
-      recent_order_.push_back(job.id);
-    }
-  }
   if (journal_) {
-    proto::Status s = journal_->Finish(job.id, state);
+    proto::Status s = journal_->Finish(job.id, state, body);
     if (!s.ok()) {
       ZF_LOG(kError) << s.error().message;
     }
   }
+  Remember(job.id, job.kind, job.n, std::move(body));
   switch (state) {
     case JobState::kDone:
       ++done_;

@@ -26,7 +26,9 @@
 //    sent `cancel` and published with whatever state its worker answers
 //    (cancelled, or done if it finished first). A cancelled job whose worker
 //    dies is published as cancelled.
-//  - Duplicate submit of an open job id: `accepted` again, no second job.
+//  - Duplicate submit of an open job id: `accepted` again, no second job. A
+//    submit of a finished job id (kept in memory, or in the journal): the
+//    result is published again and the job is not run again.
 //  - Messages that do not decode are logged, counted and dropped; nothing from
 //    the network can stop the loop.
 #ifndef ZFACTOR_BROKER_BROKER_H_
@@ -145,6 +147,11 @@ class Broker {
   void Finish(const std::string& id, proto::JobState state, std::optional<proto::Result> result,
               std::optional<proto::Error> error);
   void PublishState(const Job& job, proto::JobState state);
+  // Keeps a final result for re-publishing (recent_), evicting the oldest.
+  void Remember(const std::string& id, proto::Kind kind, const std::string& n, std::string body);
+  // The encoded result of finished job `id` for (kind, n), from recent_ or the
+  // journal; nullptr when unknown. Valid until the next Remember().
+  const std::string* FinishedResult(const std::string& id, proto::Kind kind, const std::string& n);
   bool SendToWorker(Worker& worker, const proto::Internal& m);
   void SendToGateway(const std::string& identity, const proto::Internal& m);
   void UpdateGauges();
@@ -160,9 +167,9 @@ class Broker {
   std::unique_ptr<Journal> journal_;
 
   std::map<std::string, Job> jobs_;  // every open job: queued or running
-  // The last kRecentResults done jobs, by id: a submit of one of them (a
+  // The last kRecentResults finished jobs, by id: a submit of one of them (a
   // gateway that missed the result on the lossy PUB stream) re-publishes the
-  // result instead of computing it again.
+  // result instead of computing it again. Reloaded from the journal on start.
   struct RecentResult {
     proto::Kind kind;
     std::string n;

@@ -9,142 +9,192 @@ using proto::MakeError;
 
 namespace {
 
-constexpr int64_t kKeepFinishedMs = 24 * 3600 * 1000;
-
 int64_t UnixMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
+// Version 1 had no `result` column; version 2 adds it (ALTER TABLE on open).
+constexpr int kSchemaVersion = 2;
+
+constexpr const char* kSchema =
+    "CREATE TABLE IF NOT EXISTS jobs ("
+    "  id TEXT PRIMARY KEY, kind TEXT NOT NULL, n TEXT NOT NULL, priority INTEGER NOT NULL,"
+    "  max_seconds REAL, deaths INTEGER NOT NULL DEFAULT 0, submitted_unix_ms INTEGER NOT NULL,"
+    "  state TEXT NOT NULL, finished_unix_ms INTEGER, result BLOB);"
+    "CREATE INDEX IF NOT EXISTS jobs_open ON jobs(state, submitted_unix_ms);";
+
 }  // namespace
 
-proto::Error Journal::SqlError(const std::string& what) const {
-  return MakeError(ErrorCode::kInternal,
-                   "journal: " + what + ": " + (db_ ? sqlite3_errmsg(db_.get()) : "no database"));
-}
+proto::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& path,
+                                                        JournalLimits limits) {
+  auto opened = core::Database::Open(path);
+  if (!opened.ok()) return MakeError(ErrorCode::kInternal, "journal: " + opened.error().message);
+  core::Database db = std::move(opened).value();
+  auto fail = [&](const proto::Error& e) {
+    return MakeError(ErrorCode::kInternal, "journal " + path + ": " + e.message);
+  };
+  auto mode = db.QueryText("PRAGMA journal_mode=WAL");
+  if (!mode.ok()) return fail(mode.error());
+  proto::Status status = db.Exec("PRAGMA synchronous=NORMAL");
+  if (!status.ok()) return fail(status.error());
+  auto version = db.QueryInt("PRAGMA user_version");
+  if (!version.ok()) return fail(version.error());
+  if (version.value() > kSchemaVersion) {
+    return MakeError(ErrorCode::kInternal, "journal " + path + ": schema version " +
+                                               std::to_string(version.value()) +
+                                               " is newer than this build's");
+  }
+  if (version.value() < kSchemaVersion) {
+    // A new journal gets the whole schema; one from before version 2 has the
+    // table without `result` and gets the column added.
+    auto columns = db.QueryInt("SELECT count(*) FROM pragma_table_info('jobs')");
+    if (!columns.ok()) return fail(columns.error());
+    auto has_result =
+        db.QueryInt("SELECT count(*) FROM pragma_table_info('jobs') WHERE name='result'");
+    if (!has_result.ok()) return fail(has_result.error());
+    std::string upgrade = std::string("BEGIN IMMEDIATE;") + kSchema;
+    if (columns.value() > 0 && has_result.value() == 0) {
+      upgrade += "ALTER TABLE jobs ADD COLUMN result BLOB;";
+    }
+    upgrade += "PRAGMA user_version=" + std::to_string(kSchemaVersion) + ";COMMIT;";
+    status = db.Exec(upgrade);
+    if (!status.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return fail(status.error());
+    }
+  }
 
-proto::StatusOr<Journal::Stmt> Journal::Prepare(const char* sql) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_.get(), sql, -1, &raw, nullptr) != SQLITE_OK) {
-    sqlite3_finalize(raw);
-    return SqlError("prepare");
+  std::unique_ptr<Journal> j(new Journal(std::move(db), limits));  // private constructor
+  struct {
+    core::Statement* stmt;
+    const char* sql;
+  } const statements[] = {
+      // A finished id may be submitted again later: the new job replaces the old row.
+      {&j->add_,
+       "INSERT INTO jobs(id, kind, n, priority, max_seconds, deaths, submitted_unix_ms, state)"
+       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open')"
+       " ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, n=excluded.n,"
+       "  priority=excluded.priority, max_seconds=excluded.max_seconds, deaths=excluded.deaths,"
+       "  submitted_unix_ms=excluded.submitted_unix_ms, state='open', finished_unix_ms=NULL,"
+       "  result=NULL"
+       " WHERE jobs.state <> 'open'"},
+      {&j->finish_,
+       "UPDATE jobs SET state=?2, finished_unix_ms=?3, result=?4 WHERE id=?1 AND state='open'"},
+      {&j->set_deaths_, "UPDATE jobs SET deaths=?2 WHERE id=?1 AND state='open'"},
+      {&j->find_finished_,
+       "SELECT id, kind, n, result FROM jobs WHERE id=?1 AND state <> 'open'"
+       " AND result IS NOT NULL"},
+      {&j->prune_old_, "DELETE FROM jobs WHERE state <> 'open' AND finished_unix_ms < ?1"},
+      {&j->prune_excess_,
+       "DELETE FROM jobs WHERE rowid IN (SELECT rowid FROM jobs WHERE state <> 'open'"
+       " ORDER BY finished_unix_ms DESC, rowid DESC LIMIT -1 OFFSET ?1)"},
+  };
+  for (const auto& s : statements) {
+    auto prepared = j->db_.Prepare(s.sql);
+    if (!prepared.ok()) return fail(prepared.error());
+    *s.stmt = std::move(prepared).value();
   }
-  return Stmt(raw);
-}
-
-proto::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
-  std::unique_ptr<Journal> j(new Journal());  // private constructor
-  sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  j->db_.reset(raw);
-  if (rc != SQLITE_OK) return j->SqlError("open " + path);
-  sqlite3_busy_timeout(raw, 2000);
-  const char* setup =
-      "PRAGMA journal_mode=WAL;"
-      "PRAGMA synchronous=NORMAL;"
-      "CREATE TABLE IF NOT EXISTS jobs ("
-      "  id TEXT PRIMARY KEY, kind TEXT NOT NULL, n TEXT NOT NULL, priority INTEGER NOT NULL,"
-      "  max_seconds REAL, deaths INTEGER NOT NULL DEFAULT 0, submitted_unix_ms INTEGER NOT NULL,"
-      "  state TEXT NOT NULL, finished_unix_ms INTEGER);"
-      "CREATE INDEX IF NOT EXISTS jobs_open ON jobs(state, submitted_unix_ms);";
-  char* err = nullptr;
-  if (sqlite3_exec(raw, setup, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string message = err ? err : "?";
-    sqlite3_free(err);
-    return MakeError(ErrorCode::kInternal, "journal: setup " + path + ": " + message);
-  }
-  sqlite3_stmt* prune = nullptr;
-  if (sqlite3_prepare_v2(raw, "DELETE FROM jobs WHERE state <> 'open' AND finished_unix_ms < ?1",
-                         -1, &prune, nullptr) == SQLITE_OK) {
-    sqlite3_bind_int64(prune, 1, UnixMs() - kKeepFinishedMs);
-    sqlite3_step(prune);  // best effort: a failed prune only leaves old rows
-  }
-  sqlite3_finalize(prune);
-  // A finished id may be submitted again later: the new job replaces the old row.
-  auto add = j->Prepare(
-      "INSERT INTO jobs(id, kind, n, priority, max_seconds, deaths, submitted_unix_ms, state)"
-      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open')"
-      " ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, n=excluded.n, priority=excluded.priority,"
-      "  max_seconds=excluded.max_seconds, deaths=excluded.deaths,"
-      "  submitted_unix_ms=excluded.submitted_unix_ms, state='open', finished_unix_ms=NULL"
-      " WHERE jobs.state <> 'open'");
-  if (!add.ok()) return add.error();
-  auto finish =
-      j->Prepare("UPDATE jobs SET state=?2, finished_unix_ms=?3 WHERE id=?1 AND state='open'");
-  if (!finish.ok()) return finish.error();
-  auto deaths = j->Prepare("UPDATE jobs SET deaths=?2 WHERE id=?1 AND state='open'");
-  if (!deaths.ok()) return deaths.error();
-  j->add_ = std::move(add).value();
-  j->finish_ = std::move(finish).value();
-  j->set_deaths_ = std::move(deaths).value();
+  status = j->Prune();
+  if (!status.ok()) return fail(status.error());
   return j;
 }
 
 proto::Status Journal::Add(const JournalJob& job) {
-  sqlite3_stmt* s = add_.get();
-  sqlite3_reset(s);
-  sqlite3_bind_text(s, 1, job.id.data(), static_cast<int>(job.id.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_text(s, 2, proto::KindName(job.kind), -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 3, job.n.data(), static_cast<int>(job.n.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_int(s, 4, job.priority);
+  add_.Bind(1, job.id).Bind(2, proto::KindName(job.kind)).Bind(3, job.n);
+  add_.Bind(4, int64_t{job.priority});
   if (job.max_seconds) {
-    sqlite3_bind_double(s, 5, *job.max_seconds);
+    add_.Bind(5, *job.max_seconds);
   } else {
-    sqlite3_bind_null(s, 5);
+    add_.BindNull(5);
   }
-  sqlite3_bind_int(s, 6, job.deaths);
-  sqlite3_bind_int64(s, 7, UnixMs());
-  if (sqlite3_step(s) != SQLITE_DONE) return SqlError("add " + job.id);
-  return proto::Status::Ok();
+  add_.Bind(6, int64_t{job.deaths}).Bind(7, UnixMs());
+  return add_.Run();
 }
 
-proto::Status Journal::Finish(const std::string& id, proto::JobState state) {
-  sqlite3_stmt* s = finish_.get();
-  sqlite3_reset(s);
-  sqlite3_bind_text(s, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_text(s, 2, proto::JobStateName(state), -1, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 3, UnixMs());
-  if (sqlite3_step(s) != SQLITE_DONE) return SqlError("finish " + id);
+proto::Status Journal::Finish(const std::string& id, proto::JobState state,
+                              const std::string& result) {
+  finish_.Bind(1, id).Bind(2, proto::JobStateName(state)).Bind(3, UnixMs()).BindBlob(4, result);
+  proto::Status status = finish_.Run();
+  if (!status.ok()) return status;
+  if (++finishes_since_prune_ >= limits_.prune_every) return Prune();
   return proto::Status::Ok();
 }
 
 proto::Status Journal::SetDeaths(const std::string& id, int deaths) {
-  sqlite3_stmt* s = set_deaths_.get();
-  sqlite3_reset(s);
-  sqlite3_bind_text(s, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_int(s, 2, deaths);
-  if (sqlite3_step(s) != SQLITE_DONE) return SqlError("set deaths " + id);
-  return proto::Status::Ok();
+  set_deaths_.Bind(1, id).Bind(2, int64_t{deaths});
+  return set_deaths_.Run();
+}
+
+proto::Status Journal::Prune() {
+  finishes_since_prune_ = 0;
+  prune_old_.Bind(1, UnixMs() - limits_.keep_finished_ms);
+  proto::Status status = prune_old_.Run();
+  if (!status.ok()) return status;
+  prune_excess_.Bind(1, limits_.keep_finished_rows);
+  return prune_excess_.Run();
 }
 
 proto::StatusOr<std::vector<JournalJob>> Journal::LoadOpen() {
-  auto stmt = Prepare(
+  auto stmt = db_.Prepare(
       "SELECT id, kind, n, priority, max_seconds, deaths FROM jobs WHERE state='open'"
       " ORDER BY submitted_unix_ms, rowid");
   if (!stmt.ok()) return stmt.error();
-  sqlite3_stmt* s = stmt.value().get();
+  core::Statement& s = stmt.value();
   std::vector<JournalJob> jobs;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    auto text = [&](int col) {
-      const unsigned char* t = sqlite3_column_text(s, col);
-      return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s, col))
-               : std::string();
-    };
-    JournalJob job;
-    job.id = text(0);
-    auto kind = proto::ParseKind(text(1));
+  while (true) {
+    auto row = s.Step();
+    if (!row.ok()) return row.error();
+    if (!row.value()) break;
+    auto kind = proto::ParseKind(s.ColumnText(1));
     if (!kind) continue;  // not written by this code; skip rather than guess
+    JournalJob job;
+    job.id = s.ColumnText(0);
     job.kind = *kind;
-    job.n = text(2);
-    job.priority = sqlite3_column_int(s, 3);
-    if (sqlite3_column_type(s, 4) != SQLITE_NULL) job.max_seconds = sqlite3_column_double(s, 4);
-    job.deaths = sqlite3_column_int(s, 5);
+    job.n = s.ColumnText(2);
+    job.priority = static_cast<int>(s.ColumnInt(3));
+    if (!s.ColumnIsNull(4)) job.max_seconds = s.ColumnDouble(4);
+    job.deaths = static_cast<int>(s.ColumnInt(5));
     jobs.push_back(std::move(job));
   }
-  if (rc != SQLITE_DONE) return SqlError("load");
+  return jobs;
+}
+
+proto::StatusOr<std::optional<FinishedJob>> Journal::FindFinished(const std::string& id) {
+  find_finished_.Bind(1, id);
+  auto row = find_finished_.Step();
+  std::optional<FinishedJob> found;
+  if (row.ok() && row.value()) {
+    auto kind = proto::ParseKind(find_finished_.ColumnText(1));
+    if (kind) {
+      found = FinishedJob{find_finished_.ColumnText(0), *kind, find_finished_.ColumnText(2),
+                          find_finished_.ColumnText(3)};
+    }
+  }
+  find_finished_.Reset();
+  if (!row.ok()) return row.error();
+  return found;
+}
+
+proto::StatusOr<std::vector<FinishedJob>> Journal::LoadFinished(size_t limit) {
+  auto stmt = db_.Prepare(
+      "SELECT id, kind, n, result FROM (SELECT rowid, * FROM jobs"
+      "  WHERE state <> 'open' AND result IS NOT NULL"
+      "  ORDER BY finished_unix_ms DESC, rowid DESC LIMIT ?1)"
+      " ORDER BY finished_unix_ms, rowid");
+  if (!stmt.ok()) return stmt.error();
+  core::Statement& s = stmt.value();
+  s.Bind(1, static_cast<int64_t>(limit));
+  std::vector<FinishedJob> jobs;
+  while (true) {
+    auto row = s.Step();
+    if (!row.ok()) return row.error();
+    if (!row.value()) break;
+    auto kind = proto::ParseKind(s.ColumnText(1));
+    if (!kind) continue;
+    jobs.push_back(FinishedJob{s.ColumnText(0), *kind, s.ColumnText(2), s.ColumnText(3)});
+  }
   return jobs;
 }
 

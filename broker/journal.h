@@ -1,22 +1,26 @@
 // The broker's durable record of accepted jobs (SQLite, WAL mode).
 //
 // A job is written before the broker replies `accepted`, marked with its final
-// state when its result is published, and every job still open is loaded back
-// into the queue when the broker restarts. synchronous=NORMAL: a committed job
+// state (and the encoded result message) when its result is published, and
+// every job still open is loaded back into the queue when the broker restarts.
+// The newest finished jobs are loaded back too, so that a gateway that missed
+// a result while the broker restarted still gets it re-published instead of
+// having the number computed again. synchronous=NORMAL: a committed job
 // survives a crash of the broker process (not necessarily a power cut).
 //
-// Finished rows are kept for a day (for inspection) and deleted when the journal
-// is next opened.
+// Size: finished rows are kept for at most JournalLimits::keep_finished_ms
+// and at most JournalLimits::keep_finished_rows of them; the rest are deleted
+// on open and every JournalLimits::prune_every finishes, so the file stops
+// growing under steady load (SQLite reuses the freed pages).
 //
 // Table `jobs`: id TEXT PRIMARY KEY, kind TEXT, n TEXT, priority INTEGER,
 // max_seconds REAL (NULL = none), deaths INTEGER, submitted_unix_ms INTEGER,
-// state TEXT ('open' or a final JobState name), finished_unix_ms INTEGER.
+// state TEXT ('open' or a final JobState name), finished_unix_ms INTEGER,
+// result BLOB (the PUB `result` message body; NULL while open).
 //
 // Not thread-safe: used by the broker's loop thread only.
 #ifndef ZFACTOR_BROKER_JOURNAL_H_
 #define ZFACTOR_BROKER_JOURNAL_H_
-
-#include <sqlite3.h>
 
 #include <cstdint>
 #include <memory>
@@ -24,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "core/sqlite.h"
 #include "proto/error.h"
 #include "proto/messages.h"
 
@@ -38,37 +43,54 @@ struct JournalJob {
   int deaths = 0;  // times a worker died while running it
 };
 
+// A finished job as LoadFinished returns it.
+struct FinishedJob {
+  std::string id;
+  proto::Kind kind = proto::Kind::kFactor;
+  std::string n;
+  std::string result;  // the encoded PUB message
+};
+
+struct JournalLimits {
+  int64_t keep_finished_ms = 24 * 3600 * 1000;
+  int64_t keep_finished_rows = 100000;
+  int prune_every = 1000;
+};
+
 class Journal {
  public:
-  // Opens (creating if needed) the journal at `path`.
-  static proto::StatusOr<std::unique_ptr<Journal>> Open(const std::string& path);
+  // Opens (creating or upgrading if needed) the journal at `path` and prunes it.
+  static proto::StatusOr<std::unique_ptr<Journal>> Open(const std::string& path,
+                                                        JournalLimits limits = {});
 
-  // Records an accepted job as open. Adding an id that is already open is a no-op.
+  // Records an accepted job as open. Adding an id that is already open is a
+  // no-op; adding a finished id opens it again (a new job).
   proto::Status Add(const JournalJob& job);
-  // Marks a job final (done, failed or cancelled).
-  proto::Status Finish(const std::string& id, proto::JobState state);
+  // Marks a job final (done, failed or cancelled) with its encoded result message.
+  proto::Status Finish(const std::string& id, proto::JobState state, const std::string& result);
   // Records how many times the job's worker died, so the retry cap holds across restarts.
   proto::Status SetDeaths(const std::string& id, int deaths);
   // Every open job, oldest first.
   proto::StatusOr<std::vector<JournalJob>> LoadOpen();
+  // The finished job `id` with its result, or nullopt (open, unknown or pruned).
+  proto::StatusOr<std::optional<FinishedJob>> FindFinished(const std::string& id);
+  // The newest `limit` finished jobs that carry a result, oldest first.
+  proto::StatusOr<std::vector<FinishedJob>> LoadFinished(size_t limit);
+  // Deletes finished rows past the limits.
+  proto::Status Prune();
 
  private:
-  struct DbCloser {
-    void operator()(sqlite3* db) const { sqlite3_close(db); }
-  };
-  struct StmtFinalizer {
-    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-  };
-  using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+  Journal(core::Database db, JournalLimits limits) : db_(std::move(db)), limits_(limits) {}
 
-  Journal() = default;
-  proto::Error SqlError(const std::string& what) const;
-  proto::StatusOr<Stmt> Prepare(const char* sql);
-
-  std::unique_ptr<sqlite3, DbCloser> db_;
-  Stmt add_;
-  Stmt finish_;
-  Stmt set_deaths_;
+  core::Database db_;
+  JournalLimits limits_;
+  int finishes_since_prune_ = 0;
+  core::Statement add_;
+  core::Statement finish_;
+  core::Statement set_deaths_;
+  core::Statement find_finished_;
+  core::Statement prune_old_;
+  core::Statement prune_excess_;
 };
 
 }  // namespace zfactor::broker

@@ -21,11 +21,14 @@
 #include <unordered_map>
 #include <vector>
 
-#include "cache/sqlite.h"
+#include "core/sqlite.h"
 #include "proto/error.h"
 #include "proto/messages.h"
 
 namespace zfactor::cache {
+
+using core::Database;
+using core::Statement;
 
 inline constexpr int kSchemaVersion = 1;
 // Lookups flush their last-access updates at the latest after this many hits.

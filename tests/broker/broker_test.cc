@@ -644,6 +644,20 @@ TEST_F(BrokerTest, JournalReloadsUnfinishedJobsAfterRestart) {
 
   Start(c);
   EXPECT_EQ(Stats()["queue_depth"], 0) << "finished jobs are not reloaded";
+  // A gateway that missed keep1's result while the broker restarted asks
+  // again: the journaled result is published, nothing is computed again.
+  ASSERT_EQ(Ask(Submit("keep1", "1111111111111111111")).type, MsgType::kAccepted);
+  auto again = ResultOf("keep1");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->state, JobState::kDone);
+  ASSERT_TRUE(again->result);
+  EXPECT_EQ(again->result->effort, "fake");
+  // So is a cancelled one.
+  ASSERT_EQ(Ask(Submit("gone", "3333333333333333333")).type, MsgType::kAccepted);
+  auto gone = ResultOf("gone");
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->state, JobState::kCancelled);
+  EXPECT_EQ(Stats()["queue_depth"], 0);
   TearDown();
   for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
   rmdir(dir_template);

@@ -58,7 +58,7 @@ TEST_F(JournalTest, OpenJobsSurviveReopenAndFinishedOnesDoNot) {
     ASSERT_TRUE(
         j->Add({"a", proto::Kind::kFactor, "9999", 1, std::nullopt, 0}).ok());  // open: no-op
     ASSERT_TRUE(j->SetDeaths("b", 2).ok());
-    ASSERT_TRUE(j->Finish("c", proto::JobState::kDone).ok());
+    ASSERT_TRUE(j->Finish("c", proto::JobState::kDone, "result-c").ok());
   }
   auto j = Open();
   ASSERT_TRUE(j);
@@ -92,14 +92,84 @@ TEST_F(JournalTest, OldFinishedRowsArePrunedOnOpen) {
     ASSERT_TRUE(j->Add({"old", proto::Kind::kFactor, "15", 5, std::nullopt, 0}).ok());
     ASSERT_TRUE(j->Add({"recent", proto::Kind::kFactor, "21", 5, std::nullopt, 0}).ok());
     ASSERT_TRUE(j->Add({"open", proto::Kind::kFactor, "35", 5, std::nullopt, 0}).ok());
-    ASSERT_TRUE(j->Finish("old", proto::JobState::kDone).ok());
-    ASSERT_TRUE(j->Finish("recent", proto::JobState::kCancelled).ok());
+    ASSERT_TRUE(j->Finish("old", proto::JobState::kDone, "r-old").ok());
+    ASSERT_TRUE(j->Finish("recent", proto::JobState::kCancelled, "r-recent").ok());
   }
   Exec("UPDATE jobs SET finished_unix_ms = 1000 WHERE id = 'old'");
   EXPECT_EQ(CountRows(), 3);
   auto j = Open();
   ASSERT_TRUE(j);
   EXPECT_EQ(CountRows(), 2);
+}
+
+TEST_F(JournalTest, FinishedResultsAreKeptAndFoundById) {
+  auto j = Open();
+  ASSERT_TRUE(j);
+  for (const char* id : {"x", "y", "z"}) {
+    ASSERT_TRUE(j->Add({id, proto::Kind::kFactor, "77", 5, std::nullopt, 0}).ok());
+  }
+  ASSERT_TRUE(j->Finish("x", proto::JobState::kDone, std::string("body\0x", 6)).ok());
+  ASSERT_TRUE(j->Finish("y", proto::JobState::kFailed, "body-y").ok());
+  auto x = j->FindFinished("x");
+  ASSERT_TRUE(x.ok());
+  ASSERT_TRUE(x.value());
+  EXPECT_EQ(x.value()->result, std::string("body\0x", 6)) << "blobs keep their bytes";
+  EXPECT_EQ(x.value()->n, "77");
+  auto z = j->FindFinished("z");
+  ASSERT_TRUE(z.ok());
+  EXPECT_FALSE(z.value()) << "open jobs have no result";
+  auto none = j->FindFinished("nobody");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none.value());
+  auto finished = j->LoadFinished(10);
+  ASSERT_TRUE(finished.ok());
+  ASSERT_EQ(finished.value().size(), 2u);
+  EXPECT_EQ(finished.value()[0].id, "x");  // oldest first
+  EXPECT_EQ(finished.value()[1].id, "y");
+  finished = j->LoadFinished(1);
+  ASSERT_TRUE(finished.ok());
+  ASSERT_EQ(finished.value().size(), 1u);
+  EXPECT_EQ(finished.value()[0].id, "y") << "the newest ones";
+}
+
+TEST_F(JournalTest, FinishedRowsAreCappedWhileRunning) {
+  JournalLimits limits;
+  limits.keep_finished_rows = 5;
+  limits.prune_every = 10;
+  auto opened = Journal::Open(path_, limits);
+  ASSERT_TRUE(opened.ok());
+  Journal& j = *opened.value();
+  ASSERT_TRUE(j.Add({"open", proto::Kind::kFactor, "99", 5, std::nullopt, 0}).ok());
+  for (int i = 0; i < 100; ++i) {
+    const std::string id = "f" + std::to_string(i);
+    ASSERT_TRUE(j.Add({id, proto::Kind::kFactor, "15", 5, std::nullopt, 0}).ok());
+    ASSERT_TRUE(j.Finish(id, proto::JobState::kDone, "r").ok());
+    // Never more than the cap plus one prune interval, plus the open row.
+    ASSERT_LE(CountRows(), 1 + 5 + 10);
+  }
+  auto open = j.LoadOpen();
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open.value().size(), 1u) << "open jobs are never pruned";
+  auto newest = j.FindFinished("f99");
+  ASSERT_TRUE(newest.ok());
+  EXPECT_TRUE(newest.value());
+}
+
+TEST_F(JournalTest, AJournalWithoutTheResultColumnIsUpgraded) {
+  Exec("CREATE TABLE jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, n TEXT NOT NULL,"
+       " priority INTEGER NOT NULL, max_seconds REAL, deaths INTEGER NOT NULL DEFAULT 0,"
+       " submitted_unix_ms INTEGER NOT NULL, state TEXT NOT NULL, finished_unix_ms INTEGER);"
+       "INSERT INTO jobs VALUES('old', 'factor', '1001', 5, NULL, 1, 1, 'open', NULL);");
+  auto j = Open();
+  ASSERT_TRUE(j);
+  auto open = j->LoadOpen();
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open.value().size(), 1u);
+  EXPECT_EQ(open.value()[0].deaths, 1);
+  ASSERT_TRUE(j->Finish("old", proto::JobState::kDone, "r").ok());
+  auto found = j->FindFinished("old");
+  ASSERT_TRUE(found.ok());
+  EXPECT_TRUE(found.value());
 }
 
 TEST_F(JournalTest, UnopenablePathIsAnError) {

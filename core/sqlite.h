@@ -1,8 +1,8 @@
 // RAII wrappers around the SQLite C API: a connection and a prepared
 // statement. Errors come back as proto::Status values carrying SQLite's
 // message; nothing throws.
-#ifndef ZFACTOR_CACHE_SQLITE_H_
-#define ZFACTOR_CACHE_SQLITE_H_
+#ifndef ZFACTOR_CORE_SQLITE_H_
+#define ZFACTOR_CORE_SQLITE_H_
 
 #include <sqlite3.h>
 
@@ -14,7 +14,7 @@
 
 #include "proto/error.h"
 
-namespace zfactor::cache {
+namespace zfactor::core {
 
 // One prepared statement. REQUIRES: the Database it came from outlives it.
 class Statement {
@@ -79,6 +79,6 @@ class Database {
 // An Error carrying SQLite's message for `db`, prefixed with `what`.
 proto::Error SqliteError(sqlite3* db, const std::string& what);
 
-}  // namespace zfactor::cache
+}  // namespace zfactor::core
 
-#endif  // ZFACTOR_CACHE_SQLITE_H_
+#endif  // ZFACTOR_CORE_SQLITE_H_

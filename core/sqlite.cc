@@ -1,6 +1,6 @@
-#include "cache/sqlite.h"
+#include "core/sqlite.h"
 
-namespace zfactor::cache {
+namespace zfactor::core {
 
 proto::Error SqliteError(sqlite3* db, const std::string& what) {
   std::string message = what + ": ";
@@ -126,4 +126,4 @@ proto::StatusOr<std::string> Database::QueryText(std::string_view sql) {
   return stmt.value().ColumnText(0);
 }
 
-}  // namespace zfactor::cache
+}  // namespace zfactor::core
