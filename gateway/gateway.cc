@@ -38,10 +38,10 @@ bool BelowPowerOfTwo(const std::string& n, int bits) {
 }
 
 proto::Status Gateway::Impl::Init() {
-  if (config_.heartbeat_ms < 1 || config_.inline_factor_bits < 0 || config_.stats_timeout_ms < 0 ||
-      config_.inline_budget_ms < 0) {
+  if (config_.heartbeat_ms < 1 || config_.reconcile_ms < 1 || config_.inline_factor_bits < 0 ||
+      config_.stats_timeout_ms < 0 || config_.inline_budget_ms < 0) {
     return MakeError(ErrorCode::kBadRequest,
-                     "heartbeat-ms must be >= 1 and the inline limits >= 0");
+                     "heartbeat-ms and reconcile-ms must be >= 1 and the inline limits >= 0");
   }
   two_pow_ = PowerOfTwoDecimal(std::min(config_.inline_factor_bits, 1 << 16));
 
@@ -194,7 +194,17 @@ void Gateway::Impl::Tick(int64_t now) {
       ZF_LOG(kInfo) << "broker " << config_.broker << " is up";
     }
     broker_was_down_ = down;
-    if (!down) ResubmitAfterOutage();
+    if (!down) {
+      // The broker may have restarted and lost its queue: every open job is
+      // submitted again by the sweeps below (same id: a duplicate if it holds it).
+      for (auto& [id, job] : jobs_) {
+        if (!unacked_.count(id)) job.submitted = false;
+      }
+    }
+  }
+  if (!down && now >= next_reconcile_ms_) {
+    Reconcile(now);
+    next_reconcile_ms_ = now + std::min<int64_t>(kReconcileSweepMs, config_.reconcile_ms);
   }
   // Submits the broker never answered.
   std::vector<std::string> expired;
@@ -208,13 +218,10 @@ void Gateway::Impl::Tick(int64_t now) {
       FailSubmit(id, MakeError(ErrorCode::kUnavailable, "the broker did not answer the submit"), 0);
       continue;
     }
-    // A job the broker accepted before (a resubmit): it stays open, and is
-    // submitted again when the broker is back or a client asks for it.
-    job.acked = true;
+    // A job the broker accepted before (a resubmit): it stays open and the
+    // next sweep submits it again.
     job.submitted = false;
     unacked_.erase(id);
-    const std::vector<uint64_t> waiters = job.waiters;
-    for (uint64_t key : waiters) TryReply(key);
   }
   // Held replies whose time is up.
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
@@ -233,24 +240,19 @@ void Gateway::Impl::Tick(int64_t now) {
   UpdateGauges();
 }
 
-void Gateway::Impl::ResubmitAfterOutage() {
-  // The broker may have restarted and lost its queue. Jobs someone is waiting
-  // for are submitted again now (same id: the broker treats a job it holds as
-  // a duplicate); the rest when a client next asks for them.
-  int resubmitted = 0;
+void Gateway::Impl::Reconcile(int64_t now) {
+  int sent = 0;
   for (auto& [id, job] : jobs_) {
-    if (unacked_.count(id)) continue;
-    const bool wanted = !job.subscribers.empty() ||
-                        std::any_of(job.waiters.begin(), job.waiters.end(),
-                                    [&](uint64_t key) { return pending_.count(key) > 0; });
-    if (wanted && Submit(job).ok()) {
-      ++resubmitted;
-    } else {
-      job.submitted = false;
-    }
+    if (unacked_.count(id) || now < job.retry_at_ms) continue;
+    const int64_t quiet_ms =
+        int64_t{config_.reconcile_ms} * std::min(1 << std::min(job.reconciles, 4), kMaxReconcileBackoff);
+    if (job.submitted && now - job.heard_ms < quiet_ms) continue;
+    if (!Submit(job).ok()) break;  // the send queue is full: the next sweep goes on
+    ++job.reconciles;
+    if (++sent == kMaxReconcileSubmits) break;
   }
-  if (resubmitted > 0) {
-    ZF_LOG(kInfo) << "submitted " << resubmitted << " waited-for jobs again";
+  if (sent > 0) {
+    ZF_LOG(kDebug) << "reconcile: submitted " << sent << " open jobs again";
   }
 }
 

@@ -41,6 +41,10 @@ struct GatewayConfig {
   int inline_budget_ms = 250;
   // How long a stats request waits for the broker's stats_reply.
   int stats_timeout_ms = 1000;
+  // An open job the broker has said nothing about for this long is submitted
+  // again, so a result lost on the PUB stream (or while this gateway was
+  // down) is recovered even when no client asks for the job again.
+  int reconcile_ms = 10000;
 };
 
 class Gateway {

@@ -43,6 +43,13 @@ using proto::RequestId;
 constexpr int kLiveness = 3;
 // At most this many messages per socket per loop turn, so no socket starves the others.
 constexpr int kMaxDrain = 256;
+// Reconcile() sweeps the open jobs at most this often, and submits at most
+// kMaxReconcileSubmits of them per sweep.
+constexpr int64_t kReconcileSweepMs = 1000;
+constexpr int kMaxReconcileSubmits = 2048;
+// A job quiet through several sweeps is checked less often: reconcile_ms,
+// then twice that, and so on up to this many times reconcile_ms.
+constexpr int kMaxReconcileBackoff = 8;
 // The loop wakes at least this often to run timers and notice Stop().
 constexpr int kMaxPollMs = 100;
 // Frames larger than this are dropped by ZeroMQ before they reach the codec
@@ -104,6 +111,9 @@ struct Job {
   bool acked = false;      // the broker accepted it (in this life or a previous one)
   bool persisted = false;  // a job record exists in the cache
   int64_t submit_ms = 0;
+  int64_t heard_ms = 0;     // when the broker last showed it holds the job (accepted, state)
+  int64_t retry_at_ms = 0;  // not submitted again before this (after a busy rejection)
+  int reconciles = 0;       // submits by Reconcile(): each doubles the next wait, up to a cap
   std::vector<uint64_t> waiters;  // Pending keys
   std::vector<Subscriber> subscribers;
 };
@@ -200,7 +210,10 @@ class Gateway::Impl {
 
   // ---- timers and broker liveness
   void Tick(int64_t now);
-  void ResubmitAfterOutage();
+  // Submits again the open jobs the broker has not shown it holds for
+  // reconcile_ms (idempotent at the broker: a held job is a duplicate, an ended
+  // one has its result published again, a lost one is queued again).
+  void Reconcile(int64_t now);
   void SendToBroker(const Internal& message, bool* ok = nullptr);
   bool BrokerDown(int64_t now) const;
   int64_t LivenessMs() const { return int64_t{kLiveness} * config_.heartbeat_ms; }
@@ -231,6 +244,7 @@ class Gateway::Impl {
   int64_t start_ms_ = 0;
   int64_t last_broker_ms_ = -1;
   int64_t next_heartbeat_ms_ = 0;
+  int64_t next_reconcile_ms_ = 0;
   bool broker_was_down_ = false;
   std::mt19937_64 rng_{std::random_device{}()};
 

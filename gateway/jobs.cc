@@ -68,7 +68,6 @@ proto::Status Gateway::Impl::Submit(Job& job) {
   if (!sent)
     return MakeError(ErrorCode::kUnavailable, "the broker cannot be reached (send queue full)");
   job.submitted = true;
-  job.acked = false;
   job.submit_ms = core::NowMs();
   unacked_.insert(job.id);
   return proto::Status::Ok();
@@ -85,9 +84,10 @@ void Gateway::Impl::Attach(Job& job, uint64_t key, const Envelope& envelope,
 }
 
 void Gateway::Impl::Accept(Job& job) {
+  job.heard_ms = core::NowMs();
+  unacked_.erase(job.id);
   if (job.acked) return;
   job.acked = true;
-  unacked_.erase(job.id);
   if (!job.persisted) {
     PersistJob(job, std::nullopt, std::nullopt);
     job.persisted = true;
@@ -237,6 +237,16 @@ void Gateway::Impl::OnBrokerMessage(const std::vector<zmq::message_t>& frames) {
     }
     case MsgType::kRejected: {
       Error error = m.error.value_or(MakeError(ErrorCode::kBusy, "the broker rejected the job"));
+      auto it = jobs_.find(m.job);
+      if (it != jobs_.end() && it->second.persisted && error.code != ErrorCode::kBadRequest) {
+        // A job accepted before (a reconcile or post-restart submit) is not
+        // failed for a full queue: it stays open and is submitted again later.
+        Job& job = it->second;
+        job.submitted = false;
+        job.retry_at_ms = core::NowMs() + std::max<int64_t>(m.retry_after_ms, kReconcileSweepMs);
+        unacked_.erase(job.id);
+        return;
+      }
       FailSubmit(m.job, error, m.retry_after_ms);
       return;
     }

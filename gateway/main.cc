@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
                "isprime inline for numbers of at most this many digits");
   flags.Define("max-wait-ms", &max_wait_ms, "cap on wait_ms and timeout_ms");
   flags.Define("heartbeat-ms", &config.heartbeat_ms, "broker heartbeat interval in ms");
+  flags.Define("reconcile-ms", &config.reconcile_ms,
+               "submit an open job again after this long without word of it from the broker");
   auto parsed = flags.Parse(argc, argv);
   if (!parsed.ok()) {
     std::fprintf(stderr, "zfactor-gateway: %s\n%s", parsed.error().message.c_str(),
@@ -50,10 +52,11 @@ int main(int argc, char** argv) {
   }
   if (flags.help_requested()) return 0;
   if (cache_max_entries < 1 || max_digits < 1 || max_batch < 1 || inline_prime_digits < 0 ||
-      max_wait_ms < 0 || config.heartbeat_ms < 1 || config.inline_factor_bits < 0) {
+      max_wait_ms < 0 || config.heartbeat_ms < 1 || config.reconcile_ms < 1 ||
+      config.inline_factor_bits < 0) {
     std::fprintf(stderr,
-                 "zfactor-gateway: --cache-max-entries, --max-digits, --max-batch and "
-                 "--heartbeat-ms must be >= 1; the other limits >= 0\n");
+                 "zfactor-gateway: --cache-max-entries, --max-digits, --max-batch, "
+                 "--heartbeat-ms and --reconcile-ms must be >= 1; the other limits >= 0\n");
     return 2;
   }
   if (!flags.positional().empty()) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <msgpack.hpp>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -71,6 +72,13 @@ class FakeBroker {
   void set_ignore_submits(bool ignore) { ignore_submits_ = ignore; }
   void set_ignore_stats(bool ignore) { ignore_stats_ = ignore; }
   void set_report_jobs_done(bool report) { report_jobs_done_ = report; }
+  // Marks `job` ended without publishing it (as if the PUB message was lost):
+  // its next submit is answered `accepted` and the result published, as the
+  // real broker does.
+  void FinishQuietly(const std::string& job, const std::string& n, proto::Result result) {
+    std::lock_guard<std::mutex> lock(mu_);
+    finished_[job] = {n, std::move(result)};
+  }
 
   std::vector<Internal> Received(MsgType type) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -131,6 +139,12 @@ class FakeBroker {
             reply.retry_after_ms = reject_retry_ms_;
           } else {
             reply.type = MsgType::kAccepted;
+            std::lock_guard<std::mutex> lock(mu_);
+            auto f = finished_.find(reply.job);
+            if (f != finished_.end()) {
+              PublishResult(reply.job, m.value().kind, f->second.first, JobState::kDone,
+                            f->second.second);
+            }
           }
           break;
         case MsgType::kCancel:
@@ -163,6 +177,7 @@ class FakeBroker {
   std::atomic<bool> report_jobs_done_{false};
   std::mutex mu_;
   std::vector<Internal> received_;
+  std::map<std::string, std::pair<std::string, proto::Result>> finished_;
 };
 
 // A client socket speaking raw frames (DEALER without or with a delimiter, or REQ).
@@ -915,14 +930,66 @@ TEST_F(GatewayTest, RestartServesTheCacheAndJobRecords) {
   EXPECT_EQ(*r.answer->result, BigResult());
   EXPECT_EQ(broker_->Submits(kBig), 1);
 
-  // The open job is submitted again under the same id when asked for again.
-  const std::string open_job = broker_->Received(MsgType::kSubmit).back().job;
+  // The reloaded open job is submitted again under the same id, without
+  // waiting for a client to ask for it; asking joins it.
+  for (int i = 0; i < 250 && broker_->Submits(kBig2) < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(broker_->Submits(kBig2), 2);
+  auto submits = broker_->Received(MsgType::kSubmit);
+  const std::string open_job = submits.back().job;
+  EXPECT_EQ(open_job, submits[submits.size() - 2].job);
   r = client->Call(Compute(Op::kFactor, kBig2));
   ASSERT_TRUE(r.ok && r.answer) << r.error.message;
   EXPECT_EQ(r.answer->job, open_job);
   EXPECT_EQ(broker_->Submits(kBig2), 2);
-  auto submits = broker_->Received(MsgType::kSubmit);
-  EXPECT_EQ(submits.back().job, open_job);
+}
+
+TEST_F(GatewayTest, AResultLostOnTheStreamReachesANotifyOnlyClient) {
+  StopGateway();
+  GatewayConfig config = Config();
+  config.reconcile_ms = 200;
+  StartGateway(config);
+  auto client = NewClient();
+  Request request = Compute(Op::kFactor, kBig);
+  request.notify = true;
+  Reply queued = client->Call(request);
+  ASSERT_TRUE(queued.ok && queued.answer);
+  const std::string job = queued.answer->job;
+  // The job ends at the broker, but its result message never arrives. Nobody
+  // asks for the job again: the gateway's reconcile submit recovers it.
+  broker_->FinishQuietly(job, kBig, BigResult());
+  auto event = client->RecvMessage(10000);
+  ASSERT_TRUE(event && std::holds_alternative<proto::Event>(*event));
+  const Answer& answer = std::get<proto::Event>(*event).answer;
+  EXPECT_EQ(answer.job, job);
+  EXPECT_EQ(answer.state, JobState::kDone);
+  EXPECT_EQ(answer.result, BigResult());
+  EXPECT_GE(broker_->Submits(kBig), 2);
+  Reply cached = client->Call(Compute(Op::kFactor, kBig));
+  ASSERT_TRUE(cached.ok && cached.answer);
+  EXPECT_EQ(cached.answer->source, proto::Source::kCache);
+}
+
+TEST_F(GatewayTest, AnAcceptedJobStaysOpenWhenAReconcileSubmitIsRejected) {
+  StopGateway();
+  GatewayConfig config = Config();
+  config.reconcile_ms = 100;
+  StartGateway(config);
+  auto client = NewClient();
+  const std::string job = QueueBig(*client);
+  ASSERT_FALSE(job.empty());
+  broker_->set_reject_busy(50);
+  const int before = broker_->Submits(kBig);
+  for (int i = 0; i < 250 && broker_->Submits(kBig) < before + 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GE(broker_->Submits(kBig), before + 2) << "rejected reconcile submits are retried";
+  Reply r = client->Call(JobOp(Op::kGet, job));
+  ASSERT_TRUE(r.ok && r.answer);
+  EXPECT_EQ(r.answer->state, JobState::kQueued) << "a full queue does not fail an accepted job";
+  broker_->set_reject_busy(0);
+  EXPECT_EQ(PublishUntilDone(*client, job, kBig).state, JobState::kDone);
 }
 
 }  // namespace
