@@ -39,9 +39,11 @@ bool BelowPowerOfTwo(const std::string& n, int bits) {
 
 proto::Status Gateway::Impl::Init() {
   if (config_.heartbeat_ms < 1 || config_.reconcile_ms < 1 || config_.inline_factor_bits < 0 ||
-      config_.stats_timeout_ms < 0 || config_.inline_budget_ms < 0) {
+      config_.stats_timeout_ms < 0 || config_.inline_budget_ms < 0 ||
+      config_.max_client_jobs < 1 || config_.max_client_held < 1) {
     return MakeError(ErrorCode::kBadRequest,
-                     "heartbeat-ms and reconcile-ms must be >= 1 and the inline limits >= 0");
+                     "heartbeat-ms, reconcile-ms and the per-client limits must be >= 1, "
+                     "the inline limits >= 0");
   }
   two_pow_ = PowerOfTwoDecimal(std::min(config_.inline_factor_bits, 1 << 16));
 

@@ -45,6 +45,12 @@ struct GatewayConfig {
   // again, so a result lost on the PUB stream (or while this gateway was
   // down) is recovered even when no client asks for the job again.
   int reconcile_ms = 10000;
+  // Per client (ROUTER identity, i.e. per connection): jobs it started that
+  // are still open, and requests held open (wait, wait_ms, cancel). Beyond
+  // either, new ones get `busy` until some end, so one client's flood cannot
+  // take the queue or the gateway's memory from the others.
+  uint32_t max_client_jobs = 10000;
+  uint32_t max_client_held = 1000;
 };
 
 class Gateway {

@@ -50,6 +50,8 @@ constexpr int kMaxReconcileSubmits = 2048;
 // A job quiet through several sweeps is checked less often: reconcile_ms,
 // then twice that, and so on up to this many times reconcile_ms.
 constexpr int kMaxReconcileBackoff = 8;
+// retry_after_ms in a `busy` answer for a client over its own limits.
+constexpr uint32_t kClientBusyRetryMs = 1000;
 // The loop wakes at least this often to run timers and notice Stop().
 constexpr int kMaxPollMs = 100;
 // Frames larger than this are dropped by ZeroMQ before they reach the codec
@@ -110,6 +112,7 @@ struct Job {
   bool submitted = false;  // a submit was sent in this gateway's life
   bool acked = false;      // the broker accepted it (in this life or a previous one)
   bool persisted = false;  // a job record exists in the cache
+  std::string owner;  // identity of the client that started it ("" when reloaded)
   int64_t submit_ms = 0;
   int64_t heard_ms = 0;     // when the broker last showed it holds the job (accepted, state)
   int64_t retry_at_ms = 0;  // not submitted again before this (after a busy rejection)
@@ -194,7 +197,11 @@ class Gateway::Impl {
   std::string NewJobId();
 
   // ---- replies
-  uint64_t Register(Pending pending);
+  // Stores a request whose reply is built or held (counted against its
+  // client's held limit), then tries to answer it.
+  void Hold(uint64_t key, Pending pending);
+  // Removes a stored request (and its deadline and waiter entries) and returns it.
+  Pending Release(std::unordered_map<uint64_t, Pending>::iterator it);
   bool Ready(const Pending& p, int64_t now) const;
   void TryReply(uint64_t key, bool force = false);
   // Removes `key` from the waiter lists of the open jobs its slots name.
@@ -234,6 +241,9 @@ class Gateway::Impl {
   std::set<std::string> unacked_;
   std::unordered_map<uint64_t, Pending> pending_;
   std::set<std::pair<int64_t, uint64_t>> deadlines_;
+  // Per client identity: open jobs it started, and requests of its held in pending_.
+  std::unordered_map<std::string, uint32_t> client_jobs_;
+  std::unordered_map<std::string, uint32_t> client_held_;
   uint64_t next_key_ = 1;
   std::vector<StatsWaiter> stats_waiters_;
   bool stats_outstanding_ = false;

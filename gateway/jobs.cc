@@ -40,8 +40,14 @@ proto::StatusOr<std::string> Gateway::Impl::StartOrJoin(Kind kind, const std::st
     return job.id;
   }
   if (BrokerDown(now)) return MakeError(ErrorCode::kUnavailable, "the broker cannot be reached");
+  if (auto started = client_jobs_.find(envelope.identity);
+      started != client_jobs_.end() && started->second >= config_.max_client_jobs) {
+    return MakeError(ErrorCode::kBusy, "this client has " + std::to_string(started->second) +
+                                           " jobs in flight (the per-client limit)");
+  }
   Job job;
   job.id = NewJobId();
+  job.owner = envelope.identity;
   job.kind = kind;
   job.n = n;
   job.priority = request.priority;
@@ -49,6 +55,7 @@ proto::StatusOr<std::string> Gateway::Impl::StartOrJoin(Kind kind, const std::st
   proto::Status sent = Submit(job);
   if (!sent.ok()) return sent.error();
   Attach(job, key, envelope, request);
+  ++client_jobs_[envelope.identity];
   std::string id = job.id;
   open_[{kind, n}] = id;
   jobs_.emplace(id, std::move(job));
@@ -132,6 +139,10 @@ std::optional<Job> Gateway::Impl::TakeJob(const std::string& job_id) {
   jobs_.erase(it);
   open_.erase({job.kind, job.n});
   unacked_.erase(job_id);
+  if (!job.owner.empty()) {
+    auto owner = client_jobs_.find(job.owner);
+    if (owner != client_jobs_.end() && --owner->second == 0) client_jobs_.erase(owner);
+  }
   return job;
 }
 

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   int max_batch = static_cast<int>(config.limits.max_batch);
   int inline_prime_digits = static_cast<int>(config.inline_prime_digits);
   int max_wait_ms = static_cast<int>(config.max_wait_ms);
+  int max_client_jobs = static_cast<int>(config.max_client_jobs);
+  int max_client_held = static_cast<int>(config.max_client_held);
   core::Flags flags(
       "zfactor-gateway [options]\n"
       "Serves the zfactor client protocol (docs/PROTOCOL.md) on --listen: answers from\n"
@@ -42,6 +44,10 @@ int main(int argc, char** argv) {
                "isprime inline for numbers of at most this many digits");
   flags.Define("max-wait-ms", &max_wait_ms, "cap on wait_ms and timeout_ms");
   flags.Define("heartbeat-ms", &config.heartbeat_ms, "broker heartbeat interval in ms");
+  flags.Define("max-client-jobs", &max_client_jobs,
+               "open jobs one client connection may have started; beyond: busy");
+  flags.Define("max-client-held", &max_client_held,
+               "requests one client connection may have in progress (waits); beyond: busy");
   flags.Define("reconcile-ms", &config.reconcile_ms,
                "submit an open job again after this long without word of it from the broker");
   auto parsed = flags.Parse(argc, argv);
@@ -53,10 +59,11 @@ int main(int argc, char** argv) {
   if (flags.help_requested()) return 0;
   if (cache_max_entries < 1 || max_digits < 1 || max_batch < 1 || inline_prime_digits < 0 ||
       max_wait_ms < 0 || config.heartbeat_ms < 1 || config.reconcile_ms < 1 ||
-      config.inline_factor_bits < 0) {
+      max_client_jobs < 1 || max_client_held < 1 || config.inline_factor_bits < 0) {
     std::fprintf(stderr,
                  "zfactor-gateway: --cache-max-entries, --max-digits, --max-batch, "
-                 "--heartbeat-ms and --reconcile-ms must be >= 1; the other limits >= 0\n");
+                 "--heartbeat-ms, --reconcile-ms and --max-client-* must be >= 1; the other "
+                 "limits >= 0\n");
     return 2;
   }
   if (!flags.positional().empty()) {
@@ -69,6 +76,8 @@ int main(int argc, char** argv) {
   config.limits.max_batch = static_cast<size_t>(max_batch);
   config.inline_prime_digits = static_cast<size_t>(inline_prime_digits);
   config.max_wait_ms = static_cast<uint32_t>(max_wait_ms);
+  config.max_client_jobs = static_cast<uint32_t>(max_client_jobs);
+  config.max_client_held = static_cast<uint32_t>(max_client_held);
 
   core::InitLogging("gateway");
   core::InstallStopHandlers();

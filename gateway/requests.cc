@@ -1,6 +1,7 @@
 // Client requests: decoding and envelopes, the cache/inline/job path per
 // number, get/wait/cancel/stats, and held replies.
 #include <algorithm>
+#include <iterator>
 
 #include "core/log.h"
 #include "core/zmq_util.h"
@@ -71,6 +72,14 @@ void Gateway::Impl::HandleRequest(const Envelope& envelope, Request request, int
     default:
       break;
   }
+  if (auto held = client_held_.find(envelope.identity);
+      held != client_held_.end() && held->second >= config_.max_client_held) {
+    SendError(envelope, request.id,
+              MakeError(ErrorCode::kBusy, "this client has " + std::to_string(held->second) +
+                                              " requests in progress (the per-client limit)"),
+              OpLabel(request.op), received_ms, kClientBusyRetryMs);
+    return;
+  }
   Pending pending;
   pending.envelope = envelope;
   pending.id = request.id;
@@ -139,6 +148,7 @@ void Gateway::Impl::HandleCompute(Pending pending, const Request& request) {
     auto job = StartOrJoin(kind, n, request, key, pending.envelope);
     if (!job.ok()) {
       slot.item = ErrorItem(job.error(), slot.index);
+      if (job.error().code == ErrorCode::kBusy) slot.retry_after_ms = kClientBusyRetryMs;
     } else {
       slot.job = job.value();
     }
@@ -148,10 +158,7 @@ void Gateway::Impl::HandleCompute(Pending pending, const Request& request) {
     pending.hold = true;
     pending.deadline_ms = pending.received_ms + std::min(request.wait_ms, config_.max_wait_ms);
   }
-  pending_.emplace(key, std::move(pending));
-  const Pending& p = pending_.at(key);
-  if (p.hold) deadlines_.emplace(p.deadline_ms, key);
-  TryReply(key);
+  Hold(key, std::move(pending));
 }
 
 void Gateway::Impl::HandleJobOp(Pending pending, const Request& request) {
@@ -214,11 +221,25 @@ void Gateway::Impl::HandleJobOp(Pending pending, const Request& request) {
   pending.slots.push_back(std::move(slot));
   const uint64_t key = next_key_++;
   job.waiters.push_back(key);
-  const bool timed = pending.hold || pending.cancel;
-  const int64_t deadline = pending.deadline_ms;
+  Hold(key, std::move(pending));
+}
+
+void Gateway::Impl::Hold(uint64_t key, Pending pending) {
+  if (pending.hold || pending.cancel) deadlines_.emplace(pending.deadline_ms, key);
+  ++client_held_[pending.envelope.identity];
   pending_.emplace(key, std::move(pending));
-  if (timed) deadlines_.emplace(deadline, key);
   TryReply(key);
+}
+
+Pending Gateway::Impl::Release(std::unordered_map<uint64_t, Pending>::iterator it) {
+  const uint64_t key = it->first;
+  Pending p = std::move(it->second);
+  pending_.erase(it);
+  if (p.hold || p.cancel) deadlines_.erase({p.deadline_ms, key});
+  ForgetWaiter(p, key);
+  auto held = client_held_.find(p.envelope.identity);
+  if (held != client_held_.end() && --held->second == 0) client_held_.erase(held);
+  return p;
 }
 
 void Gateway::Impl::HandleStats(const Envelope& envelope, const RequestId& id,
@@ -302,10 +323,7 @@ void Gateway::Impl::TryReply(uint64_t key, bool force) {
   auto it = pending_.find(key);
   if (it == pending_.end()) return;
   if (!force && !Ready(it->second, core::NowMs())) return;
-  Pending p = std::move(it->second);
-  pending_.erase(it);
-  if (p.hold || p.cancel) deadlines_.erase({p.deadline_ms, key});
-  ForgetWaiter(p, key);
+  Pending p = Release(it);
 
   std::vector<Item> items;
   uint32_t retry_after_ms = 0;
@@ -404,14 +422,9 @@ void Gateway::Impl::DropClients() {
   std::set<std::string> gone(dropped_.begin(), dropped_.end());
   dropped_.clear();
   for (auto it = pending_.begin(); it != pending_.end();) {
-    if (gone.count(it->second.envelope.identity)) {
-      if (it->second.hold || it->second.cancel)
-        deadlines_.erase({it->second.deadline_ms, it->first});
-      ForgetWaiter(it->second, it->first);
-      it = pending_.erase(it);
-    } else {
-      ++it;
-    }
+    auto next = std::next(it);
+    if (gone.count(it->second.envelope.identity)) Release(it);
+    it = next;
   }
   stats_waiters_.erase(
       std::remove_if(stats_waiters_.begin(), stats_waiters_.end(),

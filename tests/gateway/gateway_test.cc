@@ -992,5 +992,47 @@ TEST_F(GatewayTest, AnAcceptedJobStaysOpenWhenAReconcileSubmitIsRejected) {
   EXPECT_EQ(PublishUntilDone(*client, job, kBig).state, JobState::kDone);
 }
 
+TEST_F(GatewayTest, PerClientLimitsGiveBusyToThatClientOnly) {
+  StopGateway();
+  GatewayConfig config = Config();
+  config.max_client_jobs = 2;
+  config.max_client_held = 2;
+  StartGateway(config);
+  auto greedy = NewClient();
+  auto other = NewClient();
+  const std::string job1 = QueueBig(*greedy, kBig);
+  const std::string job2 = QueueBig(*greedy, kBig2);
+  ASSERT_FALSE(job1.empty());
+  ASSERT_FALSE(job2.empty());
+  Reply over = greedy->Call(Compute(Op::kFactor, "340282366920938463463374607431768211461"));
+  EXPECT_EQ(ErrorCodeOf(over), "busy");
+  EXPECT_GT(over.retry_after_ms, 0u);
+  // Joining a job already open starts nothing new: allowed.
+  Reply joined = greedy->Call(Compute(Op::kFactor, kBig));
+  ASSERT_TRUE(joined.ok && joined.answer) << joined.error.message;
+  EXPECT_EQ(joined.answer->job, job1);
+  // Answers from the cache or inline are never limited.
+  Reply small = greedy->Call(Compute(Op::kFactor, "1000000007"));
+  EXPECT_TRUE(small.ok);
+  // Other clients are not affected.
+  EXPECT_FALSE(QueueBig(*other, "340282366920938463463374607431768211461").empty());
+
+  // Held requests: two waits are held, the third is refused at once.
+  greedy->Send(JobOp(Op::kWait, job1, 60000));
+  greedy->Send(JobOp(Op::kWait, job2, 60000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  Reply refused = greedy->Call(JobOp(Op::kGet, job1));
+  EXPECT_EQ(ErrorCodeOf(refused), "busy");
+  EXPECT_TRUE(other->Call(JobOp(Op::kGet, job1)).ok);
+
+  // When a job ends, its wait is answered and both its slots free.
+  EXPECT_EQ(PublishUntilDone(*other, job1, kBig).state, JobState::kDone);
+  Reply waited = greedy->RecvReply();
+  ASSERT_TRUE(waited.ok && waited.answer);
+  EXPECT_EQ(waited.answer->job, job1);
+  Reply after = greedy->Call(Compute(Op::kFactor, "340282366920938463463374607431768211507"));
+  ASSERT_TRUE(after.ok) << after.error.message;
+}
+
 }  // namespace
 }  // namespace zfactor::gateway
