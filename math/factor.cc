@@ -139,7 +139,7 @@ class Ladder {
     options.deadline = job_->deadline();
     siqs::Stats stats;
     auto d = siqs::FindFactor(c, options, job_->hooks(), &stats);
-    std::string note = "SIQS " + std::to_string(mpz_sizeinbase(c.get_mpz_t(), 10)) + " digits (";
+    std::string note = "SIQS " + std::to_string(c.get_str().size()) + " digits (";
     if (stats.stopped) {
       note += std::to_string(stats.fulls) + " full, " + std::to_string(stats.partials) +
               " partial relations) (stopped: " +

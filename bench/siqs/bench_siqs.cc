@@ -1,6 +1,9 @@
 // SIQS against PARI/GP's factorint on the shared balanced semiprimes.
 // Usage: bench_siqs [--digits 40,50,60] [--no-pari] [--threads N] [--verbose]
 //        bench_siqs --n NUMBER [--threads N]
+//        bench_siqs --n NUMBER --sieve-a K [--reps R]
+// The last form times only sieving (A indices 0..K-1, no linear algebra),
+// best of R runs: a steady figure for comparing sieve kernels.
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +77,28 @@ double RunOne(const mpz_class& n, const Options& options, bool verbose, Stats* s
   return ok ? s : -1;
 }
 
+// Sieves A indices [0, num_a) of n `reps` times; prints the fastest run's rate.
+int SieveOnly(const mpz_class& n, const Options& options, uint64_t num_a, int reps) {
+  double best = 1e300;
+  Stats stats;
+  for (int r = 0; r < reps; ++r) {
+    const double cpu_start = CpuSeconds();
+    const auto batch = zfactor::math::siqs::SieveRange(n, options, 0, num_a, {}, &stats);
+    const double cpu = CpuSeconds() - cpu_start;
+    if (!batch) {
+      std::printf("sieve-only: %s not a SIQS candidate\n", n.get_str().c_str());
+      return 1;
+    }
+    best = std::min(best, cpu);
+  }
+  std::printf(
+      "sieve-only %zu digits, %llu A: best cpu %.3fs of %d, polys=%zu fulls=%zu partials=%zu "
+      "(doubles %zu), %.0f rels/cpu-s\n",
+      n.get_str().size(), static_cast<unsigned long long>(num_a), best, reps, stats.polynomials,
+      stats.fulls, stats.partials, stats.doubles, (stats.fulls + stats.partials) / best);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,6 +106,8 @@ int main(int argc, char** argv) {
   bool pari = true, verbose = false;
   Options options;
   std::string single;
+  uint64_t sieve_a = 0;
+  int reps = 3;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--digits" && i + 1 < argc) {
@@ -91,15 +118,21 @@ int main(int argc, char** argv) {
       options.threads = std::atoi(argv[++i]);
     } else if (arg == "--n" && i + 1 < argc) {
       single = argv[++i];
+    } else if (arg == "--sieve-a" && i + 1 < argc) {
+      sieve_a = std::strtoull(argv[++i], nullptr, 10);
+    } else if (arg == "--reps" && i + 1 < argc) {
+      reps = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "--verbose") {
       verbose = true;
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--digits 40,50,60] [--no-pari] [--threads N] [--verbose] [--n N]\n",
+                   "usage: %s [--digits 40,50,60] [--no-pari] [--threads N] [--verbose] [--n N "
+                   "[--sieve-a K [--reps R]]]\n",
                    argv[0]);
       return 2;
     }
   }
+  if (!single.empty() && sieve_a > 0) return SieveOnly(mpz_class(single), options, sieve_a, reps);
   if (!single.empty()) {
     Stats stats;
     double cpu = 0;

@@ -283,6 +283,7 @@ std::optional<RelationBatch> SieveRange(const mpz_class& n, const Options& optio
     stats->polynomials = run.polynomials;
     stats->fulls = run.counter.fulls();
     stats->partials = run.counter.partials();
+    stats->doubles = run.counter.doubles();
     stats->peak_bytes = run.scratch_bytes + run.relation_bytes;
   }
   RelationBatch batch;
