@@ -1,7 +1,7 @@
 // bench_small: the word-size engine against GNU coreutils `factor` and
 // PARI/GP `factorint` on the same seeded inputs, in one run.
 //
-//   bench_small [--quick] [--no-reference]
+//   bench_small [--quick] [--no-reference] [--rows 1,2,3]
 //
 // Prints one table row per workload: CPU microseconds per number for each
 // tool (CPU time, not wall time, so that other load on the machine distorts
@@ -160,13 +160,16 @@ std::string Cell(double micros, size_t count) {
 
 int main(int argc, char** argv) {
   bool quick = false, reference = true;
+  std::string rows = "123";  // which workloads to run, by number
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
     } else if (std::strcmp(argv[i], "--no-reference") == 0) {
       reference = false;
+    } else if (std::strcmp(argv[i], "--rows") == 0 && i + 1 < argc) {
+      rows = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--quick] [--no-reference]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--no-reference] [--rows 1,2,3]\n", argv[0]);
       return 2;
     }
   }
@@ -198,7 +201,9 @@ int main(int argc, char** argv) {
       "us/number) | PARI factorint (CPU us/number) |\n");
   std::printf("|---|---|---|---|---|\n");
   int total_errors = 0;
-  for (const Workload& w : workloads) {
+  for (size_t row = 0; row < workloads.size(); ++row) {
+    const Workload& w = workloads[row];
+    if (rows.find(static_cast<char>('1' + row)) == std::string::npos) continue;
     int errors = 0;
     const double ours = OurMicros(w.numbers, &errors);
     total_errors += errors;

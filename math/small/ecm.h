@@ -6,6 +6,7 @@
 #ifndef ZFACTOR_MATH_SMALL_ECM_H_
 #define ZFACTOR_MATH_SMALL_ECM_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -26,9 +27,10 @@ struct EcmLevel {
       pair_masks;  // bit i of [k - first_giant]: k*d +- baby[i] is a prime in (B1, B2]
 };
 
-// Precomputes a level. REQUIRES: 2 <= b1 <= b2 < 2^28. (Tuning tools use
-// this directly; the engine uses the fixed ladder below.)
-EcmLevel MakeEcmLevel(uint32_t b1, uint32_t b2);
+// Precomputes a level with giant step d (60 or 210; 0 picks by B2).
+// REQUIRES: 2 <= b1 <= b2 < 2^28. (Tuning tools use this directly; the
+// engine uses the fixed ladder below.)
+EcmLevel MakeEcmLevel(uint32_t b1, uint32_t b2, uint32_t d = 0);
 
 // The levels, ascending by B1 (27 ... 100000); each is built on first use
 // (thread-safe) and lives for the program. REQUIRES: 0 <= index < EcmLevelCount().
@@ -46,7 +48,7 @@ struct Point {
 
 // 2P, with a24 = (A + 2) / 4.
 template <typename Arith, typename W = typename Arith::Word>
-inline Point<W> Dbl(const Arith& m, const Point<W>& p, W a24) {
+[[gnu::always_inline]] inline Point<W> Dbl(const Arith& m, const Point<W>& p, W a24) {
   const W s = m.Sqr(m.Add(p.x, p.z));
   const W d = m.Sqr(m.Sub(p.x, p.z));
   const W t = m.Sub(s, d);
@@ -55,7 +57,8 @@ inline Point<W> Dbl(const Arith& m, const Point<W>& p, W a24) {
 
 // P + Q given P - Q.
 template <typename Arith, typename W = typename Arith::Word>
-inline Point<W> Add(const Arith& m, const Point<W>& p, const Point<W>& q, const Point<W>& diff) {
+[[gnu::always_inline]] inline Point<W> Add(const Arith& m, const Point<W>& p, const Point<W>& q,
+                                           const Point<W>& diff) {
   const W u = m.Mul(m.Sub(p.x, p.z), m.Add(q.x, q.z));
   const W v = m.Mul(m.Add(p.x, p.z), m.Sub(q.x, q.z));
   return {m.Mul(diff.z, m.Sqr(m.Add(u, v))), m.Mul(diff.x, m.Sqr(m.Sub(u, v)))};
@@ -63,7 +66,8 @@ inline Point<W> Add(const Arith& m, const Point<W>& p, const Point<W>& q, const 
 
 // P + Q given P - Q = (x_diff : 1).
 template <typename Arith, typename W = typename Arith::Word>
-inline Point<W> AddNormalized(const Arith& m, const Point<W>& p, const Point<W>& q, W x_diff) {
+[[gnu::always_inline]] inline Point<W> AddNormalized(const Arith& m, const Point<W>& p,
+                                                     const Point<W>& q, W x_diff) {
   const W u = m.Mul(m.Sub(p.x, p.z), m.Add(q.x, q.z));
   const W v = m.Mul(m.Add(p.x, p.z), m.Sub(q.x, q.z));
   return {m.Sqr(m.Add(u, v)), m.Mul(x_diff, m.Sqr(m.Sub(u, v)))};
@@ -88,7 +92,7 @@ void Ladder(const Arith& m, const Point<W>& p, uint64_t k, W a24, Point<W>* kp, 
 
 // Exchanges *a and *b when bit == 1 (bit is 0 or 1), without branching.
 template <typename W>
-inline void ConditionalSwap(W bit, Point<W>* a, Point<W>* b) {
+[[gnu::always_inline]] inline void ConditionalSwap(W bit, Point<W>* a, Point<W>* b) {
   const W mask = 0 - bit;
   const W tx = (a->x ^ b->x) & mask, tz = (a->z ^ b->z) & mask;
   a->x ^= tx;
@@ -104,99 +108,214 @@ W Nontrivial(W g, W n) {
 
 }  // namespace ecm_internal
 
-// Runs one curve, Suyama's sigma = `sigma` (>= 6), at `level`. Returns a factor
-// d with 1 < d < n, or 0 when this curve found none.
-// REQUIRES: n = m.n() odd, composite, with no prime factor below 7.
-template <typename Arith>
-typename Arith::Word EcmCurve(const Arith& m, uint64_t sigma, const EcmLevel& level) {
+namespace ecm_internal {
+
+// Inverts a[0..count) (Montgomery form) with one modular inversion
+// (Montgomery's trick). Returns gcd(prod a, n); inv[] holds the inverses
+// only when it is 1.
+template <typename Arith, typename W = typename Arith::Word>
+W BatchInverse(const Arith& m, const W* a, W* inv, int count) {
+  W running = m.One();
+  for (int i = 0; i < count; ++i) {
+    inv[i] = running;  // prefix product a[0] ... a[i-1]
+    running = m.Mul(running, a[i]);
+  }
+  W plain = 0;
+  const W g = InverseOrGcd<W>(m.FromMont(running), m.n(), &plain);
+  if (g != 1) return g;
+  W r = m.ToMont(plain);  // 1 / (a[0] ... a[count-1])
+  for (int i = count; i-- > 0;) {
+    inv[i] = m.Mul(inv[i], r);
+    r = m.Mul(r, a[i]);
+  }
+  return 1;
+}
+
+// The first proper gcd(v[i], n), or 0.
+template <typename Arith, typename W = typename Arith::Word>
+W FirstFactor(const Arith& m, const W* v, int count) {
+  for (int i = 0; i < count; ++i) {
+    if (const W f = Nontrivial(Gcd<W>(v[i], m.n()), m.n()); f != 0) return f;
+  }
+  return 0;
+}
+
+// gcd(prod v[l], n) when it is a proper factor; otherwise the first proper
+// gcd(v[l], n); otherwise 0. (A lane whose value vanishes mod n says nothing.)
+template <typename Arith, int kLanes, typename W = typename Arith::Word>
+W LaneFactor(const Arith& m, const W (&v)[kLanes]) {
+  const W n = m.n();
+  W product = v[0];
+  for (int l = 1; l < kLanes; ++l) product = m.Mul(product, v[l]);
+  const W g = Gcd<W>(product, n);
+  if (g == 1) return 0;
+  if (g != n) return g;
+  for (int l = 0; l < kLanes; ++l) {
+    if (const W f = Nontrivial(Gcd<W>(v[l], n), n); f != 0) return f;
+  }
+  return 0;
+}
+}  // namespace ecm_internal
+
+// Runs kLanes curves side by side, Suyama's sigma = first_sigma, first_sigma
+// + 1, ... (>= 6), at `level`. The curves share the stage-1 multiplier and the
+// stage-2 plan, so their independent arithmetic overlaps in the CPU; that
+// makes kLanes curves cost much less than kLanes times one. Returns a factor
+// d with 1 < d < n, or 0 when none of the curves found one.
+// REQUIRES: n = m.n() odd, composite, with no prime factor below 7;
+// 1 <= kLanes <= 8.
+template <typename Arith, int kLanes>
+typename Arith::Word EcmCurves(const Arith& m, uint64_t first_sigma, const EcmLevel& level) {
+  static_assert(kLanes >= 1 && kLanes <= 8, "lanes");
   using W = typename Arith::Word;
   using ecm_internal::Point;
   namespace ei = ecm_internal;
   const W n = m.n();
 
-  // Curve and point from sigma: u = s^2 - 5, v = 4s, x0 = u^3 / v^3,
-  // a24 = (v - u)^3 (3u + v) / (16 u^3 v); one inversion gives both.
-  const W s = m.ToMont(static_cast<W>(sigma));
-  const W five = m.ToMont(5);
-  const W u = m.Sub(m.Sqr(s), five);
-  const W v = m.Add(m.Add(s, s), m.Add(s, s));
-  const W u3 = m.Mul(m.Sqr(u), u);
-  const W v3 = m.Mul(m.Sqr(v), v);
-  W sixteen_u3v = m.Mul(u3, v);
-  for (int i = 0; i < 4; ++i) sixteen_u3v = m.Add(sixteen_u3v, sixteen_u3v);
-  const W den = m.Mul(sixteen_u3v, v3);
-  W den_inv_plain = 0;
-  const W g0 = InverseOrGcd<W>(m.FromMont(den), n, &den_inv_plain);
-  if (g0 != 1) return ei::Nontrivial(g0, n);
-  const W den_inv = m.ToMont(den_inv_plain);
-  const W vmu = m.Sub(v, u);
-  const W three_u_plus_v = m.Add(m.Add(m.Add(u, u), u), v);
-  const W a24 = m.Mul(m.Mul(m.Mul(m.Sqr(vmu), vmu), three_u_plus_v), m.Mul(v3, den_inv));
-  const W x0 = m.Mul(u3, m.Mul(sixteen_u3v, den_inv));
+  // Curves and points from sigma: u = s^2 - 5, v = 4s, x0 = u^3 / v^3,
+  // a24 = (v - u)^3 (3u + v) / (16 u^3 v); one inversion serves all lanes.
+  W den[kLanes], x_num[kLanes], a_num[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    const W s = m.ToMont(static_cast<W>(first_sigma + static_cast<uint64_t>(l)));
+    const W u = m.Sub(m.Sqr(s), m.ToMont(5));
+    const W v = m.Add(m.Add(s, s), m.Add(s, s));
+    const W u3 = m.Mul(m.Sqr(u), u);
+    const W v3 = m.Mul(m.Sqr(v), v);
+    W sixteen_u3v = m.Mul(u3, v);
+    for (int i = 0; i < 4; ++i) sixteen_u3v = m.Add(sixteen_u3v, sixteen_u3v);
+    den[l] = m.Mul(sixteen_u3v, v3);
+    const W vmu = m.Sub(v, u);
+    const W three_u_plus_v = m.Add(m.Add(m.Add(u, u), u), v);
+    a_num[l] = m.Mul(m.Mul(m.Mul(m.Sqr(vmu), vmu), three_u_plus_v), v3);
+    x_num[l] = m.Mul(u3, sixteen_u3v);
+  }
+  W den_inv[kLanes];
+  if (const W g = ei::BatchInverse(m, den, den_inv, kLanes); g != 1) {
+    if (g != n) return g;
+    // Some lane's denominator vanishes mod n (or two lanes split n between
+    // them): a proper factor if any lane has one, else those lanes run junk.
+    for (int l = 0; l < kLanes; ++l) {
+      const W gl = Gcd<W>(m.FromMont(den[l]), n);
+      if (gl != 1 && gl != n) return gl;
+      if (gl == n) den[l] = m.One();
+    }
+    if (ei::BatchInverse(m, den, den_inv, kLanes) != 1) return 0;
+  }
+  W a24[kLanes], x0[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    a24[l] = m.Mul(a_num[l], den_inv[l]);
+    x0[l] = m.Mul(x_num[l], den_inv[l]);
+  }
 
-  // Stage 1: ladder over the bits of the multiplier, base point (x0 : 1).
-  const Point<W> p{x0, m.One()};
+  // Stage 1: the ladder over the bits of the multiplier, base points (x0 : 1).
   // Branch-free: the multiplier's bits are random, so a branch per bit would
   // be mispredicted half the time. Swap (r0, r1) when the bit changes, then
   // always step (r0, r1) -> (2 r0, r0 + r1).
-  Point<W> r0 = p, r1 = ei::Dbl(m, p, a24);
+  Point<W> r0[kLanes], r1[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    r0[l] = {x0[l], m.One()};
+    r1[l] = ei::Dbl(m, r0[l], a24[l]);
+  }
   W swapped = 0;
   for (int i = level.multiplier_bits - 2; i >= 0; --i) {
     const W bit = static_cast<W>((level.multiplier[i >> 6] >> (i & 63)) & 1);
-    ei::ConditionalSwap(bit ^ swapped, &r0, &r1);
+    const W flip = bit ^ swapped;
     swapped = bit;
-    r1 = ei::AddNormalized(m, r1, r0, x0);
-    r0 = ei::Dbl(m, r0, a24);
+    for (int l = 0; l < kLanes; ++l) {
+      ei::ConditionalSwap(flip, &r0[l], &r1[l]);
+      r1[l] = ei::AddNormalized(m, r1[l], r0[l], x0[l]);
+      r0[l] = ei::Dbl(m, r0[l], a24[l]);
+    }
   }
-  ei::ConditionalSwap(swapped, &r0, &r1);
-  const Point<W> q = r0;
-  const W g1 = Gcd<W>(q.z, n);
-  if (g1 != 1) return ei::Nontrivial(g1, n);
+  Point<W> q[kLanes];
+  W qz[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    ei::ConditionalSwap(swapped, &r0[l], &r1[l]);
+    q[l] = r0[l];
+    qz[l] = q[l].z;
+  }
+  if (const W f = ei::LaneFactor(m, qz); f != 0) return f;
   if (level.b2 <= level.b1) return 0;
 
   // Stage 2. Baby steps: the odd multiples jQ, j = 1, 3, ..., d/2 + 1.
+  constexpr int kMaxOdd = 210 / 4 + 1;
   const uint32_t half = level.d / 2;
-  std::vector<Point<W>> odd(half / 2 + 1);
-  const Point<W> q2 = ei::Dbl(m, q, a24);
-  odd[0] = q;
-  odd[1] = ei::Add(m, q2, q, q);
-  for (size_t i = 2; i < odd.size(); ++i) odd[i] = ei::Add(m, odd[i - 1], q2, odd[i - 2]);
-  // Normalise the baby steps to (x : 1) with one inversion (Montgomery's
-  // trick), so each prime pair costs two multiplications below.
-  const size_t babies = level.baby.size();  // <= 24
-  W prefix[32];
-  W running = m.One();
-  for (size_t i = 0; i < babies; ++i) {
-    prefix[i] = running;
-    running = m.Mul(running, odd[level.baby[i] / 2].z);
+  const int odd_count = static_cast<int>(half / 2 + 1);
+  Point<W> odd[kLanes][kMaxOdd];
+  Point<W> q2[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    q2[l] = ei::Dbl(m, q[l], a24[l]);
+    odd[l][0] = q[l];
+    odd[l][1] = ei::Add(m, q2[l], q[l], q[l]);
   }
-  W inv_plain = 0;
-  const W g2 = InverseOrGcd<W>(m.FromMont(running), n, &inv_plain);
-  if (g2 != 1) return ei::Nontrivial(g2, n);
-  W inv = m.ToMont(inv_plain);  // 1 / (z_0 ... z_{b-1})
-  W baby_x[32];
-  for (size_t i = babies; i-- > 0;) {
-    const Point<W>& b = odd[level.baby[i] / 2];
-    baby_x[i] = m.Mul(b.x, m.Mul(inv, prefix[i]));  // x / z
-    inv = m.Mul(inv, b.z);
+  for (int i = 2; i < odd_count; ++i) {
+    for (int l = 0; l < kLanes; ++l) {
+      odd[l][i] = ei::Add(m, odd[l][i - 1], q2[l], odd[l][i - 2]);
+    }
+  }
+  // Normalise the baby steps of all lanes to (x : 1) with one inversion, so
+  // each prime pair costs two multiplications below.
+  const int babies = static_cast<int>(level.baby.size());  // <= 24
+  W baby_x[kLanes][24];
+  {
+    W zs[kLanes * 24] = {}, z_inv[kLanes * 24];
+    for (int l = 0; l < kLanes; ++l) {
+      for (int i = 0; i < babies; ++i) zs[l * babies + i] = odd[l][level.baby[i] / 2].z;
+    }
+    if (ei::BatchInverse(m, zs, z_inv, kLanes * babies) != 1) {
+      return ei::FirstFactor(m, zs, kLanes * babies);
+    }
+    for (int l = 0; l < kLanes; ++l) {
+      for (int i = 0; i < babies; ++i) {
+        baby_x[l][i] = m.Mul(odd[l][level.baby[i] / 2].x, z_inv[l * babies + i]);
+      }
+    }
   }
   // dQ = 2 (d/2)Q when d/2 is odd, else (d/2 + 1)Q + (d/2 - 1)Q (difference 2Q).
-  const Point<W> dq = (half & 1) ? ei::Dbl(m, odd[half / 2], a24)
-                                 : ei::Add(m, odd[half / 2], odd[half / 2 - 1], q2);
-  Point<W> g, g_next;
-  ei::Ladder(m, dq, level.first_giant, a24, &g, &g_next);
-  W acc = m.One();
-  for (size_t k = 0; k < level.pair_masks.size(); ++k) {
-    // gx - bx gz vanishes mod p when x(G) = x(B) mod p, i.e. (k d +- j) Q = 0.
-    for (uint32_t mask = level.pair_masks[k]; mask != 0; mask &= mask - 1) {
-      const int i = __builtin_ctz(mask);
-      acc = m.Mul(acc, m.Sub(g.x, m.Mul(baby_x[i], g.z)));
-    }
-    const Point<W> next = ei::Add(m, g_next, dq, g);
-    g = g_next;
-    g_next = next;
+  Point<W> g[kLanes], g_next[kLanes], dq[kLanes];
+  W acc[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    dq[l] = (half & 1) ? ei::Dbl(m, odd[l][half / 2], a24[l])
+                       : ei::Add(m, odd[l][half / 2], odd[l][half / 2 - 1], q2[l]);
+    ei::Ladder(m, dq[l], level.first_giant, a24[l], &g[l], &g_next[l]);
+    acc[l] = m.One();
   }
-  return ei::Nontrivial(Gcd<W>(acc, n), n);
+  // Giant steps kdQ in chunks, each normalised with one inversion, so that
+  // each prime pair costs one multiplication: x(G) - x(B) vanishes mod p
+  // when (k d +- j) Q = 0 mod p.
+  constexpr int kChunk = 32;
+  const int giants = static_cast<int>(level.pair_masks.size());
+  for (int k0 = 0; k0 < giants; k0 += kChunk) {
+    const int count = std::min(kChunk, giants - k0);
+    W gx[kLanes * kChunk], gz[kLanes * kChunk] = {}, gz_inv[kLanes * kChunk];
+    for (int k = 0; k < count; ++k) {
+      for (int l = 0; l < kLanes; ++l) {
+        gx[k * kLanes + l] = g[l].x;
+        gz[k * kLanes + l] = g[l].z;
+        const Point<W> next = ei::Add(m, g_next[l], dq[l], g[l]);
+        g[l] = g_next[l];
+        g_next[l] = next;
+      }
+    }
+    if (ei::BatchInverse(m, gz, gz_inv, kLanes * count) != 1) {
+      return ei::FirstFactor(m, gz, kLanes * count);
+    }
+    for (int k = 0; k < count; ++k) {
+      W gxn[kLanes];
+      for (int l = 0; l < kLanes; ++l) gxn[l] = m.Mul(gx[k * kLanes + l], gz_inv[k * kLanes + l]);
+      for (uint32_t mask = level.pair_masks[k0 + k]; mask != 0; mask &= mask - 1) {
+        const int i = __builtin_ctz(mask);
+        for (int l = 0; l < kLanes; ++l) acc[l] = m.Mul(acc[l], m.Sub(gxn[l], baby_x[l][i]));
+      }
+    }
+  }
+  return ei::LaneFactor(m, acc);
+}
+
+// One curve: EcmCurves with a single lane.
+template <typename Arith>
+typename Arith::Word EcmCurve(const Arith& m, uint64_t sigma, const EcmLevel& level) {
+  return EcmCurves<Arith, 1>(m, sigma, level);
 }
 
 }  // namespace zfactor::math::small

@@ -14,12 +14,12 @@ struct Bounds {
 
 // Small levels serve 64-bit inputs (factors of 16-32 bits); the rest serve
 // two-limb inputs with factors up to ~64 bits.
-constexpr std::array<Bounds, 22> kBounds = {{
-    {50, 2500},        {70, 3500},         {100, 5000},     {150, 7500},      {200, 10000},
-    {300, 15000},      {450, 22500},       {600, 30000},    {800, 40000},     {1000, 50000},
-    {1300, 65000},     {1700, 85000},      {2200, 110000},  {3000, 150000},   {4000, 200000},
-    {5500, 275000},    {7500, 375000},     {11000, 550000}, {25000, 1250000}, {50000, 2500000},
-    {100000, 5000000}, {250000, 12500000},
+constexpr std::array<Bounds, 24> kBounds = {{
+    {27, 1350},       {47, 2350},       {70, 3500},        {85, 4250},         {125, 6250},
+    {150, 7500},      {200, 10000},     {300, 15000},      {450, 22500},       {600, 30000},
+    {800, 40000},     {1000, 50000},    {1300, 65000},     {1700, 85000},      {2200, 110000},
+    {3000, 150000},   {4000, 200000},   {5500, 275000},    {7500, 375000},     {11000, 550000},
+    {25000, 1250000}, {50000, 2500000}, {100000, 5000000}, {250000, 12500000},
 }};
 
 std::vector<bool> PrimeFlags(uint32_t limit) {
@@ -44,7 +44,7 @@ uint32_t GcdU32(uint32_t a, uint32_t b) {
 
 }  // namespace
 
-EcmLevel MakeEcmLevel(uint32_t b1, uint32_t b2) {
+EcmLevel MakeEcmLevel(uint32_t b1, uint32_t b2, uint32_t d) {
   const Bounds bounds{b1, b2};
   EcmLevel level;
   level.b1 = bounds.b1;
@@ -69,8 +69,9 @@ EcmLevel MakeEcmLevel(uint32_t b1, uint32_t b2) {
   level.multiplier_bits = 64 * static_cast<int>(k.size() - 1) + BitLength64(k.back());
 
   // Stage-2 plan: every prime p in (B1, B2] as k*d +- j, j a baby step.
-  level.d = bounds.b2 <= 20000 ? 60 : 210;
-  const uint32_t d = level.d;
+  // With normalised giant steps (ecm.h) the larger d wins from B2 ~ 2000 on.
+  if (d == 0) d = bounds.b2 < 2000 ? 60 : 210;
+  level.d = d;
   std::vector<int> index_of(d / 2, -1);
   for (uint32_t j = 1; j < d / 2; j += 2) {
     if (GcdU32(j, d) != 1) continue;

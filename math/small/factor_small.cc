@@ -22,21 +22,29 @@ namespace {
 constexpr uint32_t kTrialLimit64 = 1u << 9;
 constexpr uint32_t kTrialLimit128 = 1u << 12;
 // Cofactors up to this many bits are split by rho alone; larger ones get a
-// short rho run (small factors) and then micro-ECM.
-// (Chosen by timing random 64-bit numbers and 32x32-bit semiprimes.)
-constexpr int kRhoMaxBits64 = 40;
-constexpr uint64_t kRhoBudget64 = 512;
+// short rho run (small factors) and then micro-ECM. (Chosen with
+// bench/small/tune_ecm: ECM overtakes rho at factors of ~18 bits.)
+constexpr int kRhoMaxBits64 = 36;
+constexpr uint64_t kRhoBudget64 = 256;
 // The first sigma; each further curve uses the next integer.
 constexpr uint64_t kFirstSigma = 7;
+// Curves run side by side (ecm.h); 2 keeps the multipliers busy while
+// wasting little work when the first curve already succeeds.
+constexpr int kLanes64 = 2;
 
-// First ECM level for a 64-bit cofactor of the given size, and how many
-// curves to run before moving up a level.
-int EcmStartLevel64(int bits) {
-  if (bits <= 48) return EcmLevelIndexFor(70);
-  if (bits <= 56) return EcmLevelIndexFor(100);
-  return EcmLevelIndexFor(150);
+// First ECM B1 for a 64-bit cofactor of the given size (its smallest factor
+// has at most half the bits), and how many batches of kLanes64 curves to
+// run before moving up a level.
+uint32_t EcmStartB1(int bits) {
+  if (bits <= 40) return 27;
+  if (bits <= 44) return 47;
+  if (bits <= 48) return 70;
+  if (bits <= 54) return 85;
+  if (bits <= 58) return 125;
+  if (bits <= 61) return 150;
+  return 200;
 }
-constexpr int kCurvesPerLevel64 = 8;
+constexpr int kBatchesPerLevel64 = 4;
 
 // A factor d, 1 < d < n, of an odd composite n < 2^64 that is not a perfect
 // power and has no prime factor below kTrialLimit64.
@@ -51,11 +59,12 @@ uint64_t Split64(const Mont64& m) {
   const uint64_t small = RhoBrent(m, m.ToMont(1), kRhoBudget64);
   if (small != 0) return small;
   uint64_t sigma = kFirstSigma;
-  int level = EcmStartLevel64(BitLength64(n));
-  for (int curves = 0; curves < 8 * kCurvesPerLevel64; ++curves) {
-    if (curves > 0 && curves % kCurvesPerLevel64 == 0 && level + 1 < EcmLevelCount()) ++level;
-    const uint64_t d = EcmCurve(m, sigma++, GetEcmLevel(level));
+  int level = EcmLevelIndexFor(EcmStartB1(BitLength64(n)));
+  for (int batch = 0; batch < 16 * kBatchesPerLevel64; ++batch) {
+    if (batch > 0 && batch % kBatchesPerLevel64 == 0 && level + 1 < EcmLevelCount()) ++level;
+    const uint64_t d = EcmCurves<Mont64, kLanes64>(m, sigma, GetEcmLevel(level));
     if (d != 0) return d;
+    sigma += kLanes64;
   }
   // Not reached in practice; rho always finishes.
   for (uint64_t c = 1;; ++c) {

@@ -35,12 +35,15 @@ class Mont64 {
   uint64_t ToMont(uint64_t x) const { return Mul(x % n_, r2_); }
   uint64_t FromMont(uint64_t a) const { return Reduce(0, a); }
 
+  // Branch-free (the outcome of the comparison is a coin toss, so a branch
+  // would be mispredicted half the time): a + b = a - (n - b), plus n on borrow.
   uint64_t Add(uint64_t a, uint64_t b) const {
-    uint64_t s;
-    const bool carry = __builtin_add_overflow(a, b, &s);
-    return (carry || s >= n_) ? s - n_ : s;
+    const uint64_t nb = n_ - b;
+    return a - nb + (n_ & (0 - static_cast<uint64_t>(a < nb)));
   }
-  uint64_t Sub(uint64_t a, uint64_t b) const { return a >= b ? a - b : a - b + n_; }
+  uint64_t Sub(uint64_t a, uint64_t b) const {
+    return a - b + (n_ & (0 - static_cast<uint64_t>(a < b)));
+  }
   uint64_t Mul(uint64_t a, uint64_t b) const {
     const u128 t = static_cast<u128>(a) * b;
     return Reduce(Hi64(t), Lo64(t));
@@ -83,11 +86,10 @@ class Mont128 {
   u128 FromMont(u128 a) const { return Reduce(0, a); }
 
   u128 Add(u128 a, u128 b) const {
-    u128 s;
-    const bool carry = __builtin_add_overflow(a, b, &s);
-    return (carry || s >= n_) ? s - n_ : s;
+    const u128 nb = n_ - b;
+    return a - nb + (n_ & (0 - static_cast<u128>(a < nb)));
   }
-  u128 Sub(u128 a, u128 b) const { return a >= b ? a - b : a - b + n_; }
+  u128 Sub(u128 a, u128 b) const { return a - b + (n_ & (0 - static_cast<u128>(a < b))); }
   u128 Mul(u128 a, u128 b) const {
     u128 hi, lo;
     Mul256(a, b, &hi, &lo);

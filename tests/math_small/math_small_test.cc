@@ -7,6 +7,8 @@
 #include <random>
 #include <vector>
 
+#include "math/small/ecm.h"
+#include "math/small/montgomery.h"
 #include "math/small/small.h"
 #include "math/small/tiny_qs.h"
 #include "tests/math_small/oracle.h"
@@ -75,9 +77,7 @@ TEST(IsPrime64, EdgesAndKnownPrimes) {
   EXPECT_FALSE(IsPrime64(2097143ull * 2097143ull * 2097143ull));
 }
 
-TEST(IsPrime64, MatchesSieveBelow2To20) {
-  testing::ExpectIsPrime64MatchesSieve(1u << 20);
-}
+TEST(IsPrime64, MatchesSieveBelow2To20) { testing::ExpectIsPrime64MatchesSieve(1u << 20); }
 
 TEST(IsProbablePrime128, KnownValues) {
   const u128 two64 = static_cast<u128>(1) << 64;
@@ -201,6 +201,129 @@ TEST(TinyQs, CancelledReturnsZero) {
   hooks.cancel = &cancel;
   const u128 p = 18446744073709551557ull, q = 18446744073709551533ull;
   EXPECT_EQ(TinyQsFactor(p * q, hooks), 0u);
+}
+
+TEST(Ecm, FixedSigmaFindsKnownFactor) {
+  // gp: the order of sigma 38's point mod 4294967279 is 2^3 3 5 13 17 71 2281
+  // (B1 = 125 with stage 2 to 6250 finds it; stage 1 alone does not), and mod
+  // 4294967291 it is 2^9 3^3 97 3203 (2^9 > B1: not found).
+  const uint64_t p = 4294967291ull, q = 4294967279ull;
+  const Mont64 m(p * q);
+  EXPECT_EQ(EcmCurve(m, 38, MakeEcmLevel(125, 6250)), q);
+  EXPECT_EQ(EcmCurve(m, 38, MakeEcmLevel(125, 125)), 0u);
+  EXPECT_EQ(EcmCurve(m, 37, MakeEcmLevel(125, 6250)), 0u);
+  // Two-limb: sigma 172 mod 2^40 + 15 has order 2^3 3^5 5 13 19 157 2917.
+  const u128 big = 18446744073709551557ull, small = 1099511627791ull;
+  EXPECT_EQ(EcmCurve(Mont128(big * small), 172, MakeEcmLevel(300, 15000)), small);
+}
+
+// Largest e with r^e <= b1 (0 when r > b1).
+int MaxExponent(u128 r, uint32_t b1) {
+  int e = 0;
+  for (u128 x = r; x <= b1; x *= r) ++e;
+  return e;
+}
+
+// Stage 1 to B1 and stage 2 to B2 certainly reach a point of this order.
+bool CertainlyFound(const std::vector<testing::PrimePower>& order, uint32_t b1, uint32_t b2) {
+  bool stage2_prime = false;
+  for (const testing::PrimePower& pp : order) {
+    if (pp.prime <= b1 && pp.exponent <= MaxExponent(pp.prime, b1)) continue;
+    if (pp.prime > b1 && pp.prime <= b2 && pp.exponent == 1 && !stage2_prime) {
+      stage2_prime = true;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+// Every multiple of the point the curve computes is below B2 + d: an order
+// with a larger prime factor is never reached.
+bool PossiblyFound(const std::vector<testing::PrimePower>& order, const EcmLevel& level) {
+  for (const testing::PrimePower& pp : order) {
+    if (pp.prime > level.b2 + level.d) return false;
+  }
+  return true;
+}
+
+// Each curve's outcome against the group orders gp computes: a curve whose
+// point order mod p is (B1, B2)-smooth must find p unless q might be found
+// too, and a curve that can reach neither order must find nothing. The same
+// for two curves run side by side.
+template <typename Arith>
+void ExpectCurvesMatchGroupOrders(int p_bits, int q_bits, uint32_t b1, uint32_t b2, int seed) {
+  std::mt19937_64 rng(seed);
+  const EcmLevel level = MakeEcmLevel(b1, b2);
+  constexpr uint64_t kFirst = 7, kSigmas = 12;
+  std::vector<std::pair<u128, u128>> pairs;
+  std::vector<testing::SuyamaQuery> queries;
+  for (int i = 0; i < 12; ++i) {
+    const u128 p = RandomPrime(rng, p_bits), q = RandomPrime(rng, q_bits);
+    if (p == q) continue;
+    pairs.push_back({p, q});
+    for (uint64_t s = kFirst; s < kFirst + kSigmas; ++s) {
+      queries.push_back({p, s});
+      queries.push_back({q, s});
+    }
+  }
+  std::vector<std::vector<testing::PrimePower>> orders;
+  std::string error;
+  ASSERT_TRUE(testing::AskGpSuyamaOrders(queries, &orders, &error)) << error;
+  int certain = 0, impossible = 0;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const auto [p, q] = pairs[i];
+    const Arith m(static_cast<typename Arith::Word>(p * q));
+    auto order_p = [&](uint64_t s) { return orders[(i * kSigmas + (s - kFirst)) * 2]; };
+    auto order_q = [&](uint64_t s) { return orders[(i * kSigmas + (s - kFirst)) * 2 + 1]; };
+    for (uint64_t s = kFirst; s < kFirst + kSigmas; ++s) {
+      const u128 found = EcmCurve(m, s, level);
+      const std::string where = ToString128(p) + " * " + ToString128(q) + ", sigma " +
+                                std::to_string(s) + ": found " + ToString128(found);
+      EXPECT_TRUE(found == 0 || found == p || found == q) << where;
+      const bool maybe_p = PossiblyFound(order_p(s), level);
+      const bool maybe_q = PossiblyFound(order_q(s), level);
+      if (CertainlyFound(order_p(s), b1, b2) && !maybe_q) {
+        ++certain;
+        EXPECT_EQ(found, p) << where;
+      }
+      if (CertainlyFound(order_q(s), b1, b2) && !maybe_p) {
+        ++certain;
+        EXPECT_EQ(found, q) << where;
+      }
+      if (!maybe_p && !maybe_q) {
+        ++impossible;
+        EXPECT_EQ(found, 0u) << where;
+      }
+      if (s % 2 == 1) {
+        // Lanes s and s + 1 together.
+        const u128 both = EcmCurves<Arith, 2>(m, s, level);
+        EXPECT_TRUE(both == 0 || both == p || both == q) << where;
+        const bool maybe_q2 = maybe_q || PossiblyFound(order_q(s + 1), level);
+        const bool maybe_p2 = maybe_p || PossiblyFound(order_p(s + 1), level);
+        if ((CertainlyFound(order_p(s), b1, b2) || CertainlyFound(order_p(s + 1), b1, b2)) &&
+            !maybe_q2) {
+          EXPECT_EQ(both, p) << where << " (two lanes)";
+        }
+        if (!maybe_p2 && !maybe_q2) {
+          EXPECT_EQ(both, 0u) << where << " (two lanes)";
+        }
+      }
+    }
+  }
+  // The check must have had something to check.
+  EXPECT_GE(certain, 5);
+  EXPECT_GE(impossible, 5);
+}
+
+TEST(Ecm, OneLimbCurvesMatchGroupOrdersFromGp) {
+  ExpectCurvesMatchGroupOrders<Mont64>(22, 40, 47, 2350, 1);
+  ExpectCurvesMatchGroupOrders<Mont64>(26, 36, 27, 1350, 2);  // d = 60
+  ExpectCurvesMatchGroupOrders<Mont64>(30, 33, 125, 6250, 3);
+}
+
+TEST(Ecm, TwoLimbCurvesMatchGroupOrdersFromGp) {
+  ExpectCurvesMatchGroupOrders<Mont128>(28, 66, 300, 15000, 4);
 }
 
 // Random numbers of every size 1..128 bits, constructed semiprimes and

@@ -25,45 +25,48 @@ u128 RandomPrime(std::mt19937_64& rng, int bits) {
   }
 }
 
-bool AskGp(const std::vector<u128>& numbers, std::vector<GpAnswer>* answers, std::string* error) {
+bool RunGp(const std::string& program, std::string* output, std::string* error) {
   char dir_template[] = "/tmp/zf_math_small_XXXXXX";
   const char* dir = mkdtemp(dir_template);
   if (dir == nullptr) {
     *error = "mkdtemp failed";
     return false;
   }
-  const std::string input = std::string(dir) + "/numbers.txt";
   const std::string script = std::string(dir) + "/oracle.gp";
   {
-    std::ofstream f(input);
-    for (u128 n : numbers) f << ToString128(n) << "\n";
-  }
-  {
     std::ofstream f(script);
-    f << "v = readvec(\"" << input << "\");\n"
-      << "for (i = 1, #v, n = v[i]; f = factor(n); s = Str(isprime(n), \" \", ispseudoprime(n));"
-         " for (j = 1, #f~, s = Str(s, \" \", f[j, 1], \"^\", f[j, 2])); print(s));\n"
-      << "quit\n";
+    f << program << "\nquit\n";
   }
   const std::string command =
       "gp -q -f --default parisizemax=1000000000 " + script + " </dev/null 2>&1";
-  std::string output;
   bool ran = false;
+  output->clear();
   if (FILE* pipe = popen(command.c_str(), "r")) {
     char buffer[4096];
     size_t got;
-    while ((got = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, got);
+    while ((got = fread(buffer, 1, sizeof buffer, pipe)) > 0) output->append(buffer, got);
     const int status = pclose(pipe);
     ran = status == 0;
     if (!ran)
-      *error = "gp failed (status " + std::to_string(status) + "): " + output.substr(0, 300);
+      *error = "gp failed (status " + std::to_string(status) + "): " + output->substr(0, 300);
   } else {
     *error = "cannot start gp";
   }
-  std::remove(input.c_str());
   std::remove(script.c_str());
   rmdir(dir);
-  if (!ran) return false;
+  return ran;
+}
+
+bool AskGp(const std::vector<u128>& numbers, std::vector<GpAnswer>* answers, std::string* error) {
+  std::ostringstream program;
+  program << "v = [";
+  for (size_t i = 0; i < numbers.size(); ++i) program << (i ? "," : "") << ToString128(numbers[i]);
+  program
+      << "];\n"
+      << "for (i = 1, #v, n = v[i]; f = factor(n); s = Str(isprime(n), \" \", ispseudoprime(n));"
+         " for (j = 1, #f~, s = Str(s, \" \", f[j, 1], \"^\", f[j, 2])); print(s));";
+  std::string output;
+  if (!RunGp(program.str(), &output, error)) return false;
 
   answers->clear();
   std::istringstream lines(output);
@@ -94,6 +97,54 @@ bool AskGp(const std::vector<u128>& numbers, std::vector<GpAnswer>* answers, std
   if (answers->size() != numbers.size()) {
     *error = "gp answered " + std::to_string(answers->size()) + " of " +
              std::to_string(numbers.size()) + " numbers: " + output.substr(0, 300);
+    return false;
+  }
+  return true;
+}
+
+bool AskGpSuyamaOrders(const std::vector<SuyamaQuery>& queries,
+                       std::vector<std::vector<PrimePower>>* orders, std::string* error) {
+  std::ostringstream program;
+  // The Montgomery curve B y^2 = x^3 + A x^2 + x of Suyama's sigma, through
+  // (x0, 1) with B = x0^3 + A x0^2 + x0, in Weierstrass form (X, Y) = (B x, B^2 y).
+  program << "o(p, s) = my(K = Mod(1, p), u = K * (s^2 - 5), v = K * 4 * s, x = u^3 / v^3,"
+             " A = (v - u)^3 * (3 * u + v) / (4 * u^3 * v) - 2, b = x^3 + A * x^2 + x,"
+             " E = ellinit([0, b * A, 0, b^2, 0], K)); ellorder(E, [x * b, b^2]);\n"
+          << "q = [";
+  for (size_t i = 0; i < queries.size(); ++i) {
+    program << (i ? ";" : "") << ToString128(queries[i].p) << "," << queries[i].sigma;
+  }
+  program << "];\n"
+          << "for (i = 1, #q~, f = factor(o(q[i, 1], q[i, 2])); s = \"o\";"
+             " for (j = 1, #f~, s = Str(s, \" \", f[j, 1], \" \", f[j, 2])); print(s));";
+  std::string output;
+  if (!RunGp(program.str(), &output, error)) return false;
+  orders->clear();
+  std::istringstream lines(output);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string tag;
+    if (!(words >> tag) || tag != "o") {
+      *error = "unparsable gp line: " + line;
+      return false;
+    }
+    std::vector<PrimePower> order;
+    std::string prime, exponent;
+    while (words >> prime >> exponent) {
+      PrimePower pp;
+      if (!Parse128(prime, &pp.prime)) {
+        *error = "unparsable gp prime: " + prime;
+        return false;
+      }
+      pp.exponent = std::atoi(exponent.c_str());
+      order.push_back(pp);
+    }
+    orders->push_back(order);
+  }
+  if (orders->size() != queries.size()) {
+    *error = "gp answered " + std::to_string(orders->size()) + " of " +
+             std::to_string(queries.size()) + " queries: " + output.substr(0, 300);
     return false;
   }
   return true;

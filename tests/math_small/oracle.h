@@ -19,9 +19,26 @@ struct GpAnswer {
   std::vector<u128> factors;    // factor(n), with multiplicity, ascending
 };
 
+// Runs a gp program (no trailing quit needed) and collects what it prints.
+// Returns false (with *error set) when gp is missing or fails.
+bool RunGp(const std::string& program, std::string* output, std::string* error);
+
 // Runs gp once over all numbers. Returns false (with *error set) when gp is
 // missing or its output cannot be parsed.
 bool AskGp(const std::vector<u128>& numbers, std::vector<GpAnswer>* answers, std::string* error);
+
+// The order of the starting point of the ECM curve with Suyama's parameter
+// sigma modulo the prime p (ecm.h's parameterisation), factored by gp.
+struct SuyamaQuery {
+  u128 p;
+  uint64_t sigma;
+};
+struct PrimePower {
+  u128 prime;
+  int exponent;
+};
+bool AskGpSuyamaOrders(const std::vector<SuyamaQuery>& queries,
+                       std::vector<std::vector<PrimePower>>* orders, std::string* error);
 
 // A uniformly random number with exactly `bits` bits (bits in 1..128).
 u128 RandomBits(std::mt19937_64& rng, int bits);
