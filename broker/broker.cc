@@ -501,11 +501,17 @@ void Broker::Enqueue(Job& job, bool front) {
 void Broker::Dispatch() {
   while (!queue_.empty()) {
     Worker* best = nullptr;
+    uint64_t slots = 0, free_slots = 0;
     for (auto& [identity, w] : workers_) {
+      slots += w.capacity;
+      free_slots += w.free();
       if (w.free() > 0 && (best == nullptr || w.free() > best->free())) best = &w;
     }
     if (best == nullptr) return;
-    std::optional<std::string> id = queue_.Pop();
+    const uint64_t reserve =
+        std::min<uint64_t>(static_cast<uint64_t>(std::max(config_.reserve_slots, 0)), slots - 1);
+    std::optional<std::string> id = queue_.Pop(/*include_large=*/free_slots > reserve);
+    if (!id) return;  // only large jobs queued, and only reserved slots free
     auto jit = jobs_.find(*id);
     if (jit == jobs_.end()) continue;  // cannot happen: queued ids are open jobs
     Job& job = jit->second;

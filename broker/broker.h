@@ -12,6 +12,12 @@
 //
 // Policies:
 //  - Scheduling: see job_queue.h (priority, then cost lanes with aging).
+//  - Reserve: large-lane jobs never take the last `reserve_slots` free worker
+//    slots (of all workers together; none reserved while there is only one
+//    slot). However many large jobs are queued or running, a small or medium
+//    job then starts as soon as it reaches the head of its lanes, so its
+//    latency is bounded by the small and medium work ahead of it, not by the
+//    large jobs (PROTOCOL.md section 4).
 //  - Load balancing by credit: a worker's `ready` capacity is the most jobs it
 //    is ever sent at once; each job goes to the worker with the most free credit.
 //  - Retry cap: a job whose worker died `max_retries` times is published as
@@ -64,6 +70,7 @@ struct BrokerConfig {
   int max_queue = 100000;
   int max_retries = 3;
   int64_t lane_step_ms = 10000;   // job_queue.h
+  int reserve_slots = 1;          // worker slots large jobs may not take (see Reserve above)
   uint32_t busy_retry_ms = 1000;  // retry_after_ms in a `busy` rejection
 };
 

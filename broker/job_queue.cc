@@ -36,11 +36,12 @@ void JobQueue::PushFront(const std::string& id, int priority, Lane lane, int64_t
   ++size_;
 }
 
-std::optional<std::string> JobQueue::Pop() {
+std::optional<std::string> JobQueue::Pop(bool include_large) {
+  const int lanes = include_large ? kLanes : static_cast<int>(Lane::kLarge);
   for (int priority = kPriorities - 1; priority >= 0; --priority) {
     int best = -1;
     int64_t best_time = 0;
-    for (int lane = 0; lane < kLanes; ++lane) {
+    for (int lane = 0; lane < lanes; ++lane) {
       const auto& q = lanes_[priority][lane];
       if (q.empty()) continue;
       const int64_t virtual_time = q.front().enqueue_ms + lane * lane_step_ms_;

@@ -13,6 +13,9 @@
 //     Ties go to the cheaper lane.
 //  3. A re-queued job (its worker died or left) goes to the FRONT of its lane
 //     and keeps its original enqueue time, so it is next in line.
+//  4. The caller may exclude the large lane (Pop(false)): the broker does so
+//     for its last reserved worker slots, so that large jobs can never hold
+//     every slot and small jobs always find one (broker.h, "Reserve").
 //
 // Not thread-safe: owned by the broker's single loop thread.
 #ifndef ZFACTOR_BROKER_JOB_QUEUE_H_
@@ -52,8 +55,8 @@ class JobQueue {
   void PushFront(const std::string& id, int priority, Lane lane, int64_t enqueue_ms);
 
   // The id of the next job by the policy above, removed from the queue;
-  // nullopt when empty.
-  std::optional<std::string> Pop();
+  // nullopt when empty (or holding only large jobs and !include_large).
+  std::optional<std::string> Pop(bool include_large = true);
 
   // Removes a queued id (O(queue length) scan; cancels are rare). False when absent.
   bool Remove(const std::string& id, int priority, Lane lane);

@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   flags.Define("liveness", &config.liveness, "heartbeats missed before a worker is dead");
   flags.Define("max-queue", &config.max_queue, "queued jobs before submits are rejected busy");
   flags.Define("max-retries", &config.max_retries, "worker deaths after which a job fails");
+  flags.Define("reserve-slots", &config.reserve_slots,
+               "worker slots large jobs may not take, kept for small and medium ones");
   auto parsed = flags.Parse(argc, argv);
   if (!parsed.ok()) {
     std::fprintf(stderr, "zfactor-broker: %s\n%s", parsed.error().message.c_str(),

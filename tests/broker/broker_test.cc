@@ -400,6 +400,40 @@ TEST_F(BrokerTest, HigherPriorityRunsFirstThenCheapLanesFirst) {
   EXPECT_EQ(order, (std::vector<std::string>{"p9-small", "p9-big", "p5a", "p5b", "p1"}));
 }
 
+TEST_F(BrokerTest, LargeJobsLeaveAReservedSlotForSmallOnes) {
+  Start();  // reserve_slots = 1
+  FakeWorker& w = AddWorker(2);
+  for (char d : {'7', '8', '9'}) {
+    ASSERT_EQ(Ask(Submit(std::string("big") + d, std::string(70, d))).type, MsgType::kAccepted);
+  }
+  auto big = w.Recv();
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->job, "big7");
+  EXPECT_TRUE(w.Quiet(300)) << "a large job took the reserved slot";
+  // However many large jobs wait, a small one starts at once.
+  ASSERT_EQ(Ask(Submit("small", "1001")).type, MsgType::kAccepted);
+  auto small = w.Recv();
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->job, "small");
+  w.Answer(*small);
+  EXPECT_TRUE(w.Quiet(300));
+  // The large jobs go on one at a time.
+  w.Answer(*big);
+  auto next = w.Recv();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->job, "big8");
+  EXPECT_EQ(Stats()["queue_depth"], 1);
+}
+
+TEST_F(BrokerTest, ASingleSlotIsNeverReserved) {
+  Start();
+  FakeWorker& w = AddWorker(1);
+  ASSERT_EQ(Ask(Submit("big", std::string(70, '7'))).type, MsgType::kAccepted);
+  auto big = w.Recv();
+  ASSERT_TRUE(big) << "with one slot in all, large jobs must still run";
+  EXPECT_EQ(big->job, "big");
+}
+
 TEST_F(BrokerTest, SilentWorkersJobGoesToAnotherWorker) {
   BrokerConfig c;
   c.heartbeat_ms = 50;
