@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -582,6 +583,51 @@ void ExpectClean(const ChurnFigures& f, int jobs) {
   EXPECT_EQ(f.duplicates, 0);
   EXPECT_EQ(f.failed, 0);
   EXPECT_EQ(f.wrong, 0);
+}
+
+// PROTOCOL.md section 3, "Reserve and the small-job bound": with two worker
+// slots and one reserved, a flood of large jobs (80 digits: minutes each)
+// leaves one slot to small ones, which finish while the large jobs wait.
+// Without the reserve both slots would hold large jobs and every small job
+// below would time out.
+TEST_F(FaultTest, SmallJobsAreNotStuckBehindAFloodOfLargeOnes) {
+  ASSERT_TRUE(cluster_->StartBroker({"--reserve-slots", "1"}));
+  ASSERT_TRUE(cluster_->StartGateway());
+  for (int i = 0; i < 2; ++i) ASSERT_GE(cluster_->StartWorker(1), 0);
+  ASSERT_TRUE(cluster_->WaitForWorkers(2, kReadyTimeout));
+  Client c(cluster_->ClientOptions());
+  std::vector<std::string> large;
+  for (unsigned long seed = 1; large.size() < 8; ++seed) {
+    auto queued = c.Factor(RandomSemiprime(seed, 132, 134));
+    ASSERT_TRUE(queued.ok()) << queued.error().message;
+    ASSERT_FALSE(proto::IsFinal(queued.value().state));
+    large.push_back(queued.value().job);
+  }
+  std::vector<int64_t> latencies_ms;
+  ComputeOptions wait;
+  wait.wait_ms = 30000;
+  for (unsigned long seed = 100; latencies_ms.size() < 20; ++seed) {
+    const std::string n = RandomSemiprime(seed, 40, 42);  // ~25 digits: the small lane
+    const auto start = Clock::now();
+    auto answer = c.Factor(n, wait);
+    ASSERT_TRUE(answer.ok()) << answer.error().message;
+    ASSERT_EQ(answer.value().state, JobState::kDone) << n << " waited behind large jobs";
+    EXPECT_EQ(client::CheckAnswer(answer.value()), "") << n;
+    latencies_ms.push_back(
+        std::chrono::duration_cast<milliseconds>(Clock::now() - start).count());
+  }
+  auto stats = c.Stats();
+  ASSERT_TRUE(stats.ok());
+  const double running = stats.value().at("jobs_running");
+  const double queued = stats.value().at("queue_depth");
+  for (const std::string& job : large) (void)c.Cancel(job);
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  std::printf("[faults] small jobs under a flood of 8 large ones (2 slots, 1 reserved): "
+              "%zu done, latency median %lld ms, max %lld ms; large jobs: %.0f running, "
+              "%.0f queued\n",
+              latencies_ms.size(), static_cast<long long>(latencies_ms[latencies_ms.size() / 2]),
+              static_cast<long long>(latencies_ms.back()), running, queued);
+  EXPECT_LE(running, 1) << "a large job took the reserved slot";
 }
 
 TEST_F(FaultTest, ManyJobsWithRandomWorkerKills) {
