@@ -132,7 +132,9 @@ proto::Status Broker::Bind() {
   proto::Status served = metrics_.Serve(config_.metrics);
   if (!served.ok()) return served;
   if (!config_.journal.empty()) {
-    auto journal = Journal::Open(config_.journal);
+    JournalLimits limits;
+    limits.keep_finished_rows = std::max<int64_t>(config_.journal_keep_finished, 0);
+    auto journal = Journal::Open(config_.journal, limits);
     if (!journal.ok()) return journal.error();
     journal_ = std::move(journal).value();
     proto::Status reloaded = ReloadJournal();

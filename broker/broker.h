@@ -65,6 +65,7 @@ struct BrokerConfig {
   std::string pub = "tcp://127.0.0.1:5558";
   std::string metrics;  // "host:port" to serve /metrics; empty = none
   std::string journal;  // SQLite path; empty = no durability
+  int64_t journal_keep_finished = JournalLimits{}.keep_finished_rows;  // ended jobs kept
   int heartbeat_ms = 1000;
   int liveness = 3;  // heartbeats missed before a peer is dead
   int max_queue = 100000;

@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
                "once bound, write front=, back=, pub= (and metrics=) here");
   flags.Define("metrics", &config.metrics, "serve Prometheus /metrics on HOST:PORT (empty: off)");
   flags.Define("journal", &config.journal, "SQLite file journaling accepted jobs (empty: off)");
+  int journal_keep = static_cast<int>(config.journal_keep_finished);
+  flags.Define("journal-keep-finished", &journal_keep,
+               "ended jobs (with results) the journal keeps for re-publishing, newest first");
   flags.Define("heartbeat-ms", &config.heartbeat_ms, "heartbeat interval in ms");
   flags.Define("liveness", &config.liveness, "heartbeats missed before a worker is dead");
   flags.Define("max-queue", &config.max_queue, "queued jobs before submits are rejected busy");
@@ -36,6 +39,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (flags.help_requested()) return 0;
+  config.journal_keep_finished = journal_keep;
   core::InitLogging("broker");
   core::InstallStopHandlers();
 

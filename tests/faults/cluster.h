@@ -110,6 +110,7 @@ class Cluster {
   // Polls the gateway's stats until `workers` >= n or `timeout` passes.
   bool WaitForWorkers(int n, std::chrono::milliseconds timeout);
   pid_t gateway_pid() const { return gateway_ ? gateway_->pid() : -1; }
+  pid_t broker_pid() const { return broker_ ? broker_->pid() : -1; }
   bool GatewayAlive();
   bool BrokerAlive();
 

@@ -630,6 +630,86 @@ TEST_F(FaultTest, SmallJobsAreNotStuckBehindAFloodOfLargeOnes) {
   EXPECT_LE(running, 1) << "a large job took the reserved slot";
 }
 
+// Resident memory of a process in KiB (VmRSS), or -1.
+int64_t RssKb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  }
+  return -1;
+}
+
+int64_t FileKb(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  return in ? static_cast<int64_t>(in.tellg()) / 1024 : 0;
+}
+
+// Bounded memory: rounds of fresh numbers (half answered inline, half queued
+// jobs) through a gateway whose cache holds 2000 results and a broker whose
+// journal keeps 2000 ended jobs. After the first rounds fill the bounds,
+// neither the processes' resident memory nor the files may keep growing.
+TEST_F(FaultTest, SlowMemoryAndFilesStayFlatUnderSustainedLoad) {
+  ASSERT_TRUE(cluster_->StartBroker(
+      {"--journal", cluster_->Path("journal.db"), "--journal-keep-finished", "2000"}));
+  ASSERT_TRUE(cluster_->StartGateway({"--cache-max-entries", "2000"}));
+  for (int i = 0; i < 2; ++i) ASSERT_GE(cluster_->StartWorker(1), 0);
+  ASSERT_TRUE(cluster_->WaitForWorkers(2, kReadyTimeout));
+  Client c(cluster_->ClientOptions());
+  ComputeOptions wait;
+  wait.wait_ms = 120000;
+  constexpr int kRounds = 6, kPerRound = 3000, kBatch = 250;
+  struct Sample {
+    int64_t gateway_kb, broker_kb, cache_kb, journal_kb;
+  };
+  std::vector<Sample> samples;
+  gmp_randclass rng(gmp_randinit_default);
+  rng.seed(2026);
+  unsigned long seed = 1000;
+  for (int round = 0; round < kRounds; ++round) {
+    for (int done = 0; done < kPerRound; done += kBatch) {
+      std::vector<std::string> batch;
+      for (int i = 0; i < kBatch; i += 2) {
+        batch.push_back(mpz_class(rng.get_z_bits(60) + 2).get_str());  // inline
+        batch.push_back(RandomSemiprime(seed++, 40, 44));               // queued job
+      }
+      auto items = c.FactorBatch(batch, wait);
+      ASSERT_TRUE(items.ok()) << items.error().message;
+      for (const proto::Item& item : items.value()) {
+        ASSERT_TRUE(item.ok) << item.error.message;
+        ASSERT_EQ(item.answer.state, JobState::kDone) << item.answer.n;
+        ASSERT_EQ(client::CheckAnswer(item.answer), "") << item.answer.n;
+      }
+    }
+    samples.push_back({RssKb(cluster_->gateway_pid()), RssKb(cluster_->broker_pid()),
+                       FileKb(cluster_->Path("cache.db")) + FileKb(cluster_->Path("cache.db-wal")),
+                       FileKb(cluster_->Path("journal.db")) +
+                           FileKb(cluster_->Path("journal.db-wal"))});
+  }
+  std::printf("[faults] memory under load (%d rounds of %d numbers, half queued):\n", kRounds,
+              kPerRound);
+  std::printf("[faults]   round  gateway RSS KiB  broker RSS KiB  cache files KiB  journal files KiB\n");
+  for (size_t r = 0; r < samples.size(); ++r) {
+    std::printf("[faults]   %5zu  %15lld  %14lld  %15lld  %17lld\n", r + 1,
+                static_cast<long long>(samples[r].gateway_kb),
+                static_cast<long long>(samples[r].broker_kb),
+                static_cast<long long>(samples[r].cache_kb),
+                static_cast<long long>(samples[r].journal_kb));
+  }
+  // From round 2 on (bounds filled) growth must stay under a small slack
+  // (allocator and SQLite page-cache noise), far below what 9000 more
+  // results and jobs would add if kept.
+  const Sample& warm = samples[1];
+  const Sample& last = samples.back();
+  EXPECT_LE(last.gateway_kb - warm.gateway_kb, 8 * 1024);
+  EXPECT_LE(last.broker_kb - warm.broker_kb, 8 * 1024);
+  EXPECT_LE(last.cache_kb, warm.cache_kb + 4 * 1024);
+  EXPECT_LE(last.journal_kb, warm.journal_kb + 4 * 1024);
+  auto stats = c.Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_LE(stats.value().at("cache_entries"), 2000);
+}
+
 TEST_F(FaultTest, ManyJobsWithRandomWorkerKills) {
   ExpectClean(RunChurn(*cluster_, 2000, 7), 2000);
 }
