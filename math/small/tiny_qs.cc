@@ -23,11 +23,13 @@ struct Params {
   int fudge_bits;          // threshold slack below log2(max |Q(x)|)
 };
 
-// Chosen by timing balanced semiprimes of each size.
+// Chosen by timing balanced semiprimes of each size, then refined by
+// instruction counts (bench/small/tune_qs under cachegrind: timings on the
+// shared machine were too noisy to separate them).
 constexpr Params kParams[] = {
-    {72, 60, 4096, 20, 14},    {80, 120, 8192, 30, 18},   {88, 130, 8192, 30, 18},
-    {96, 150, 16384, 40, 19},  {104, 220, 16384, 50, 20}, {112, 300, 16384, 60, 22},
-    {120, 380, 16384, 70, 23}, {128, 450, 16384, 70, 24},
+    {72, 60, 4096, 20, 14},   {80, 120, 8192, 30, 18},  {88, 130, 8192, 30, 18},
+    {96, 150, 8192, 40, 23},  {104, 220, 8192, 50, 23}, {112, 300, 8192, 60, 25},
+    {120, 380, 8192, 70, 26}, {128, 450, 8192, 70, 28},
 };
 
 constexpr bool WidthsFitReciprocals() {
@@ -102,6 +104,7 @@ struct FbPrime {
   uint32_t sqrt_n;   // sqrt(n) mod p
   uint32_t m_mod_p;  // M mod p
   uint8_t logp;
+  bool divides_k;  // p | k: one root, not sieved, never in A
 };
 
 // (A x + B)^2 - n = A Q(x); the relation keeps |A x + B| mod n and the
@@ -115,8 +118,8 @@ struct Relation {
 
 class Sieve {
  public:
-  Sieve(u128 n, const Params& params, const Hooks& hooks)
-      : n_(n), params_(params), hooks_(hooks), mont_(n) {}
+  Sieve(u128 n, uint32_t k, const Params& params, const Hooks& hooks)
+      : n_(n), k_(k), params_(params), hooks_(hooks), mont_(n) {}
 
   u128 Run();
 
@@ -128,7 +131,12 @@ class Sieve {
   void Candidate(uint32_t i, const i128& b, const i128& c);
   u128 Solve();
 
+  // (kn - b^2) / a, exact. REQUIRES: b^2 < kn, a | kn - b^2, result < 2^128.
+  u128 KnMinusSquareOver(u128 b, uint64_t a) const;
+  double Log2Kn() const { return std::log2(static_cast<double>(n_)) + std::log2(k_); }
+
   u128 n_;
+  uint32_t k_;  // the multiplier: the sieve works on kn, relations hold mod n
   Params params_;
   const Hooks& hooks_;
   Mont128 mont_;
@@ -141,35 +149,41 @@ class Sieve {
   // Per polynomial: sieve start offsets of the two roots, per fb prime.
   std::vector<uint32_t> root1_, root2_;
   std::vector<uint32_t> ainv_;
+  std::vector<uint32_t> recips_;              // fb_[k].recip, contiguous
+  std::vector<uint8_t> flags_;                // Candidate's scratch: fb prime k divides Q(x)
+  std::vector<uint16_t> hits_;                // Candidate's scratch: those k
   std::vector<std::vector<uint32_t>> delta_;  // [j][fb index]: 2 B_j / A mod p
   std::vector<uint8_t> sieve_;
   uint8_t threshold_init_ = 0;
+  uint32_t first_sieved_ = 1;  // fb index of the first prime >= kSieveMinPrime
   uint64_t large_prime_bound_ = 0;
   std::vector<Relation> relations_;                  // full and combined
   std::unordered_map<uint64_t, Relation> partials_;  // by large prime
 };
 
 u128 Sieve::BuildFactorBase() {
-  fb_.push_back({2, 1u << 31, 1, 0, 1});
+  fb_.push_back({2, 1u << 31, 1, 0, 1, false});
   for (const SmallPrime& sp : OddPrimes()) {
     if (fb_.size() >= params_.fb_size) break;
     const uint32_t p = static_cast<uint32_t>(sp.p);
-    const uint32_t r = static_cast<uint32_t>(n_ % p);
-    if (r == 0) return p;
-    if (PowMod32(r, (p - 1) / 2, p) != 1) continue;
+    const uint32_t n_mod_p = static_cast<uint32_t>(n_ % p);
+    if (n_mod_p == 0) return p;
+    const uint32_t r = MulMod32(k_ % p, n_mod_p, p);  // kn mod p
+    if (r != 0 && PowMod32(r, (p - 1) / 2, p) != 1) continue;
     FbPrime f;
     f.p = p;
     f.recip = static_cast<uint32_t>(((1ull << 32) + p - 1) / p);
-    f.sqrt_n = SqrtMod32(r, p);
+    f.sqrt_n = r == 0 ? 0 : SqrtMod32(r, p);
     f.m_mod_p = params_.half_width % p;
     f.logp = static_cast<uint8_t>(std::lround(std::log2(static_cast<double>(p))));
+    f.divides_k = r == 0;
     fb_.push_back(f);
   }
   params_.fb_size = static_cast<uint32_t>(fb_.size());
+  while (first_sieved_ < fb_.size() && fb_[first_sieved_].p < kSieveMinPrime) ++first_sieved_;
   large_prime_bound_ = static_cast<uint64_t>(fb_.back().p) * params_.lp_multiplier;
   // Threshold: log2 of the largest |Q(x)| ~ M sqrt(n / 2), less the slack.
-  const double log_q = std::log2(static_cast<double>(params_.half_width)) +
-                       0.5 * std::log2(static_cast<double>(n_) / 2);
+  const double log_q = std::log2(static_cast<double>(params_.half_width)) + 0.5 * (Log2Kn() - 1);
   const int threshold = std::max(8, static_cast<int>(log_q) - params_.fudge_bits);
   threshold_init_ = static_cast<uint8_t>(std::max(0, 128 - threshold));
   return 0;
@@ -177,8 +191,8 @@ u128 Sieve::BuildFactorBase() {
 
 // Picks A = product of fb primes close to sqrt(2n) / M, not used before.
 bool Sieve::ChoosePolyPrimes() {
-  const double log_target = 0.5 * std::log2(2 * static_cast<double>(n_)) -
-                            std::log2(static_cast<double>(params_.half_width));
+  const double log_target =
+      0.5 * (Log2Kn() + 1) - std::log2(static_cast<double>(params_.half_width));
   // s primes of about prime_bits bits each, comfortably inside the factor base.
   const double top_bits = std::log2(static_cast<double>(fb_.back().p)) - kPolyPrimeGapBits;
   const int s = std::clamp(static_cast<int>(std::ceil(log_target / top_bits)), 2,
@@ -201,6 +215,7 @@ bool Sieve::ChoosePolyPrimes() {
     while (static_cast<int>(a_indices_.size()) < s - 1) {
       rng_ = rng_ * 6364136223846793005ull + 1442695040888963407ull;
       const uint32_t idx = lo + static_cast<uint32_t>((rng_ >> 33) % (hi - lo));
+      if (fb_[idx].divides_k) continue;
       if (std::find(a_indices_.begin(), a_indices_.end(), idx) != a_indices_.end()) continue;
       a_indices_.push_back(idx);
       log_a += std::log2(fb_[idx].p);
@@ -210,7 +225,7 @@ bool Sieve::ChoosePolyPrimes() {
     uint32_t best = 0;
     double best_err = 1e9;
     for (uint32_t idx = 1; idx < fb_.size(); ++idx) {
-      if (fb_[idx].p < kSieveMinPrime) continue;
+      if (fb_[idx].p < kSieveMinPrime || fb_[idx].divides_k) continue;
       if (std::find(a_indices_.begin(), a_indices_.end(), idx) != a_indices_.end()) continue;
       const double err = std::fabs(std::log2(fb_[idx].p) - want);
       if (err < best_err) {
@@ -235,25 +250,39 @@ void Sieve::SievePolynomial(const i128& b, const i128& c) {
   const uint32_t width = 2 * params_.half_width;
   std::memset(sieve_.data(), threshold_init_, width);
   uint8_t* s = sieve_.data();
-  for (uint32_t k = 1; k < fb_.size(); ++k) {
-    const FbPrime& f = fb_[k];
-    if (f.p < kSieveMinPrime || ainv_[k] == 0) continue;
-    const uint32_t p = f.p;
-    const uint8_t logp = f.logp;
-    uint32_t i1 = root1_[k], i2 = root2_[k];
+  // Plain locals and pointers: the byte stores into s may alias anything, so
+  // member reads inside the loop would be repeated for every store.
+  const FbPrime* fb = fb_.data();
+  const uint32_t* ainv = ainv_.data();
+  const uint32_t* root1 = root1_.data();
+  const uint32_t* root2 = root2_.data();
+  const uint32_t fb_size = static_cast<uint32_t>(fb_.size());
+  for (uint32_t k = first_sieved_; k < fb_size; ++k) {
+    const uint32_t p = fb[k].p;
+    if (ainv[k] == 0 || fb[k].divides_k) continue;
+    const uint8_t logp = fb[k].logp;
+    uint32_t i1 = root1[k], i2 = root2[k];
     if (i1 > i2) std::swap(i1, i2);
-    // Both roots advance together while the larger stays in range.
+    // Both roots advance together while the larger stays in range, two
+    // steps of p per iteration while both fit.
+    for (; i2 + p < width; i1 += 2 * p, i2 += 2 * p) {
+      s[i1] += logp;
+      s[i2] += logp;
+      s[i1 + p] += logp;
+      s[i2 + p] += logp;
+    }
     for (; i2 < width; i1 += p, i2 += p) {
       s[i1] += logp;
       s[i2] += logp;
     }
     if (i1 < width) s[i1] += logp;
   }
-  for (uint32_t i = 0; i < width; i += 8) {
-    uint64_t word;
-    std::memcpy(&word, s + i, 8);
-    if ((word & 0x8080808080808080ull) == 0) continue;
-    for (uint32_t j = 0; j < 8; ++j) {
+  // Candidates have the top bit set; test 32 bytes at a time.
+  for (uint32_t i = 0; i < width; i += 32) {
+    uint64_t w[4];
+    std::memcpy(w, s + i, 32);
+    if (((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ull) == 0) continue;
+    for (uint32_t j = 0; j < 32; ++j) {
       if (s[i + j] & 0x80) Candidate(i + j, b, c);
     }
   }
@@ -274,13 +303,38 @@ void Sieve::Candidate(uint32_t i, const i128& b, const i128& c) {
   const int twos = TrailingZeros(v);
   v >>= twos;
   rel.factors.insert(rel.factors.end(), twos, 0);
-  for (uint32_t k = 1; k < fb_.size(); ++k) {
-    const uint32_t p = fb_[k].p;
-    if (ainv_[k] != 0) {
-      const uint32_t r =
-          i - p * static_cast<uint32_t>((static_cast<uint64_t>(i) * fb_[k].recip) >> 32);
-      if (r != root1_[k] && r != root2_[k]) continue;
+  // The fb primes that divide Q(x): those whose roots match i mod p (found
+  // branch-free), and the primes of A (ainv == 0), whose roots are unused.
+  const FbPrime* fb = fb_.data();
+  const uint32_t* ainv = ainv_.data();
+  const uint32_t* root1 = root1_.data();
+  const uint32_t* root2 = root2_.data();
+  const uint32_t fb_size = static_cast<uint32_t>(fb_.size());
+  // Two passes: flags over plain arrays (the compiler vectorises this), then
+  // the few set flags, 8 at a time.
+  const uint32_t* primes = primes_.data();
+  const uint32_t* recips = recips_.data();
+  uint8_t* flags = flags_.data();
+  const uint32_t padded = (fb_size + 7) & ~7u;
+  for (uint32_t k = 0; k < fb_size; ++k) {
+    const uint32_t quotient = static_cast<uint32_t>((static_cast<uint64_t>(i) * recips[k]) >> 32);
+    const uint32_t r = i - primes[k] * quotient;
+    flags[k] = static_cast<uint8_t>((r == root1[k]) | (r == root2[k]) | (ainv[k] == 0));
+  }
+  flags[0] = 0;  // 2: divided out above
+  for (uint32_t k = fb_size; k < padded; ++k) flags[k] = 0;
+  hits_.resize(fb_size);
+  uint32_t hit_count = 0;
+  for (uint32_t k0 = 0; k0 < padded; k0 += 8) {
+    uint64_t word;
+    std::memcpy(&word, flags + k0, 8);
+    for (; word != 0; word &= word - 1) {
+      hits_[hit_count++] = static_cast<uint16_t>(k0 + __builtin_ctzll(word) / 8);
     }
+  }
+  for (uint32_t h = 0; h < hit_count; ++h) {
+    const uint32_t k = hits_[h];
+    const uint32_t p = fb[k].p;
     while (true) {
       if (Hi64(v) == 0) {
         if (Lo64(v) % p != 0) break;
@@ -315,13 +369,32 @@ void Sieve::Candidate(uint32_t i, const i128& b, const i128& c) {
   relations_.push_back(std::move(combined));
 }
 
+u128 Sieve::KnMinusSquareOver(u128 b, uint64_t a) const {
+  // kn as a 192-bit number hi:lo, less b^2, then long division by a.
+  const u128 t0 = static_cast<u128>(Lo64(n_)) * k_, t1 = static_cast<u128>(Hi64(n_)) * k_;
+  u128 lo = t0 + (t1 << 64);
+  uint64_t hi = Hi64(t1) + (lo < t0 ? 1 : 0);
+  const u128 b2 = b * b;
+  if (lo < b2) --hi;
+  lo -= b2;
+  const u128 top = Make128(hi, Hi64(lo));
+  const u128 q1 = top / a, r1 = top % a;
+  const u128 q0 = Make128(Lo64(r1), Lo64(lo)) / a;
+  return (q1 << 64) + q0;
+}
+
 u128 Sieve::Run() {
   if (const u128 f = BuildFactorBase(); f != 0) return f;
   const uint32_t fb_size = static_cast<uint32_t>(fb_.size());
   uint32_t wanted = fb_size + 1 + kExtraRelations;
   sieve_.assign(2 * params_.half_width + 8, 0);
   primes_.clear();
-  for (const FbPrime& f : fb_) primes_.push_back(f.p);
+  recips_.clear();
+  for (const FbPrime& f : fb_) {
+    primes_.push_back(f.p);
+    recips_.push_back(f.recip);
+  }
+  flags_.assign((fb_size + 7) & ~7u, 0);
   root1_.assign(fb_size, 0);
   root2_.assign(fb_size, 0);
   ainv_.assign(fb_size, 0);
@@ -386,9 +459,9 @@ u128 Sieve::Run() {
             r2[k] = x2 >= p ? x2 - p : x2;
           }
         }
-        // C = (B^2 - n) / A, negative: |B| < sqrt(n).
+        // C = (B^2 - kn) / A, negative: |B| < sqrt(kn).
         const u128 abs_b = static_cast<u128>(b < 0 ? -b : b);
-        const i128 c = -static_cast<i128>((n_ - abs_b * abs_b) / a_);
+        const i128 c = -static_cast<i128>(KnMinusSquareOver(abs_b, a_));
         SievePolynomial(b, c);
       }
     }
@@ -458,6 +531,54 @@ u128 Sieve::Solve() {
   return 0;
 }
 
+// Knuth-Schroeppel: the multiplier k for which the sieve on kn expects the
+// most help from small primes (each prime p with kn a square mod p divides
+// Q(x) twice per p values of x), less the cost of kn being larger.
+uint32_t ChooseMultiplier(u128 n) {
+  static constexpr uint32_t kCandidates[] = {1,  3,  5,  7,  11, 13, 15, 17, 19, 21, 23,
+                                             29, 31, 33, 35, 37, 39, 41, 43, 47, 51, 53,
+                                             55, 57, 59, 61, 65, 67, 69, 71, 73};
+  constexpr uint32_t kScorePrimeLimit = 1000;
+  std::vector<uint32_t> primes, n_mod;
+  for (const SmallPrime& sp : OddPrimes()) {
+    if (sp.p >= kScorePrimeLimit) break;
+    primes.push_back(static_cast<uint32_t>(sp.p));
+    n_mod.push_back(static_cast<uint32_t>(n % sp.p));
+  }
+  uint32_t best = 1;
+  double best_score = -1e9;
+  for (const uint32_t k : kCandidates) {
+    double score = -0.5 * std::log(static_cast<double>(k));
+    switch (static_cast<uint32_t>((k * static_cast<uint32_t>(n & 7)) & 7)) {
+      case 1:
+        score += 2 * std::log(2.0);
+        break;
+      case 5:
+        score += std::log(2.0);
+        break;
+      default:
+        score += 0.5 * std::log(2.0);
+        break;  // 3 or 7
+    }
+    for (size_t i = 0; i < primes.size(); ++i) {
+      const uint32_t p = primes[i];
+      const double log_p = std::log(static_cast<double>(p));
+      const uint32_t kn = MulMod32(k % p, n_mod[i], p);
+      if (n_mod[i] == 0) continue;  // a factor: trial division finds it
+      if (kn == 0) {
+        score += log_p / p;
+      } else if (Jacobi<uint64_t>(kn, p) == 1) {
+        score += 2 * log_p / (p - 1);
+      }
+    }
+    if (score > best_score) {
+      best_score = score;
+      best = k;
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
 u128 TinyQsFactor(u128 n, const Hooks& hooks) {
@@ -469,7 +590,7 @@ u128 TinyQsFactor(u128 n, const Hooks& hooks) {
       break;
     }
   }
-  Sieve sieve(n, *params, hooks);
+  Sieve sieve(n, ChooseMultiplier(n), *params, hooks);
   return sieve.Run();
 }
 

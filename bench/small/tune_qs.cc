@@ -1,0 +1,66 @@
+// tune_qs: mean CPU time of the tiny quadratic sieve alone (tiny_qs.h) on
+// balanced semiprimes of a chosen size, for tuning its parameter table.
+//
+//   tune_qs BITS COUNT [SEED [ROUNDS]]
+//
+// Prints the best round. Under `valgrind --tool=cachegrind` (ROUNDS = 1) the
+// instruction count is a noise-free measure for comparing parameters.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <random>
+#include <vector>
+
+#include "math/small/small.h"
+#include "math/small/tiny_qs.h"
+
+namespace {
+
+using namespace zfactor::math::small;
+
+double CpuNow() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+u128 RandomPrime(std::mt19937_64& rng, int bits) {
+  while (true) {
+    u128 x = (static_cast<u128>(rng()) << 64) | rng();
+    if (bits < 128) x &= (static_cast<u128>(1) << bits) - 1;
+    x |= (static_cast<u128>(1) << (bits - 1)) | 1;
+    if (IsProbablePrime128(x)) return x;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s BITS COUNT [SEED [ROUNDS]]\n", argv[0]);
+    return 2;
+  }
+  const int bits = std::atoi(argv[1]), count = std::atoi(argv[2]);
+  std::mt19937_64 rng(argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 5);
+  std::vector<u128> numbers;
+  for (int i = 0; i < count; ++i) {
+    numbers.push_back(RandomPrime(rng, bits / 2) * RandomPrime(rng, bits - bits / 2));
+  }
+  // The minimum over rounds: on a shared machine, load only ever adds time.
+  const int kRounds = argc > 4 ? std::atoi(argv[4]) : 5;
+  int failures = 0;
+  double best = 1e300;
+  const zfactor::math::Hooks hooks;
+  for (int round = 0; round < kRounds; ++round) {
+    const double start = CpuNow();
+    for (u128 n : numbers) {
+      const u128 d = TinyQsFactor(n, hooks);
+      if (d <= 1 || d >= n || n % d != 0) ++failures;
+    }
+    best = std::min(best, CpuNow() - start);
+  }
+  std::printf("%d-bit semiprimes: %.1f us each (best of %d rounds), %d failures\n", bits,
+              best * 1e6 / count, kRounds, failures);
+  return failures == 0 ? 0 : 1;
+}
