@@ -494,10 +494,12 @@ u128 Sieve::Solve() {
       std::swap_ranges(&m[r * stride], &m[r * stride] + stride, &m[pivot_row * stride]);
     }
     const uint64_t* pr = &m[pivot_row * stride];
-    for (size_t o = 0; o < rows; ++o) {
-      if (o == pivot_row || !(m[o * stride + w] & bit)) continue;
+    // Forward elimination only: the rows left over past the rank are zero in
+    // the matrix part, which is all the dependencies need.
+    for (size_t o = pivot_row + 1; o < rows; ++o) {
+      if (!(m[o * stride + w] & bit)) continue;
       uint64_t* orow = &m[o * stride];
-      // Rows at or below the pivot are zero left of column c.
+      // Rows below the pivot are zero left of column c.
       for (size_t k = w; k < stride; ++k) orow[k] ^= pr[k];
     }
     ++pivot_row;
