@@ -5,6 +5,7 @@
 #ifndef ZFACTOR_COMPUTE_COMPUTE_H_
 #define ZFACTOR_COMPUTE_COMPUTE_H_
 
+#include <optional>
 #include <string>
 
 #include "math/factor.h"
@@ -20,6 +21,12 @@ namespace zfactor::compute {
 proto::StatusOr<proto::Result> Compute(proto::Kind kind, const std::string& n,
                                        const math::Budget& budget = {},
                                        const math::Hooks& hooks = {}, bool* cancelled = nullptr);
+
+// isprime at the cost of one BPSW test, for callers that must stay quick
+// (the gateway's inline path): the answer Compute gives when it needs no
+// primality proof (n composite, below 2^64, or too large to prove), or
+// nullopt for a probable prime Compute would try to prove (send it to a worker).
+proto::StatusOr<std::optional<proto::Result>> IsPrimeWithoutProof(const std::string& n);
 
 // The wire form of a verified factorization.
 proto::Result ToWire(const math::Factorization& f);

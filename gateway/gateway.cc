@@ -160,7 +160,9 @@ void Gateway::Impl::Run(const std::atomic<bool>& stop) {
         ZF_LOG(kError) << "internal error on a result message: " << e.what();
       }
     }
+    const int64_t clients_until = core::NowMs() + kClientTurnMs;
     for (int i = 0; i < kMaxDrain && (items[0].revents & ZMQ_POLLIN); ++i) {
+      if (i > 0 && core::NowMs() >= clients_until) break;
       if (!core::RecvMultipart(router_, &frames, zmq::recv_flags::dontwait)) break;
       OnClientMessage(frames);
     }

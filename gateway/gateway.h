@@ -33,12 +33,12 @@ struct GatewayConfig {
   std::string metrics;                // "host:port" to serve /metrics on; empty serves nothing
   proto::Limits limits;               // max_digits, max_batch, body size
   int inline_factor_bits = 64;        // factor inline when n < 2^bits
-  size_t inline_prime_digits = 3000;  // isprime inline up to this many digits
+  size_t inline_prime_digits = 1000;  // isprime inline up to this many digits (BPSW ~25 ms)
   uint32_t max_wait_ms = 600000;      // cap on wait_ms and timeout_ms
   int heartbeat_ms = 1000;            // broker heartbeat interval
   // Inline work one request may do before its remaining small numbers are
   // queued as jobs instead, so one batch cannot stall every other client.
-  int inline_budget_ms = 250;
+  int inline_budget_ms = 50;
   // How long a stats request waits for the broker's stats_reply.
   int stats_timeout_ms = 1000;
   // An open job the broker has said nothing about for this long is submitted

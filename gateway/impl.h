@@ -43,6 +43,12 @@ using proto::RequestId;
 constexpr int kLiveness = 3;
 // At most this many messages per socket per loop turn, so no socket starves the others.
 constexpr int kMaxDrain = 256;
+// Client requests are read for at most this long per turn (the last one may
+// overrun by its own inline work, at most about inline_budget_ms): the broker
+// and the result stream are served in between, and ZeroMQ's fair queueing
+// across connections keeps one client's flood from delaying the others by
+// more than a turn.
+constexpr int64_t kClientTurnMs = 50;
 // Reconcile() sweeps the open jobs at most this often, and submits at most
 // kMaxReconcileSubmits of them per sweep.
 constexpr int64_t kReconcileSweepMs = 1000;

@@ -10,6 +10,26 @@
 #include "compute/compute.h"
 
 namespace zfactor::gateway {
+namespace {
+
+// The inline answer for n, or nullopt when n must go to a worker. Inline work
+// is one cheap step, so the gateway's loop never stalls: factoring below 2^64
+// (microseconds) or one BPSW test. A probable prime the engine would try to
+// prove (up to seconds) is a job.
+std::optional<proto::StatusOr<proto::Result>> ComputeInline(Kind kind, const std::string& n,
+                                                            const Request& request) {
+  if (kind == Kind::kIsPrime) {
+    auto quick = compute::IsPrimeWithoutProof(n);
+    if (!quick.ok()) return proto::StatusOr<proto::Result>(quick.error());
+    if (!quick.value()) return std::nullopt;
+    return proto::StatusOr<proto::Result>(std::move(*quick.value()));
+  }
+  math::Budget budget;
+  if (request.max_seconds) budget.max_seconds = *request.max_seconds;
+  return compute::Compute(kind, n, budget);
+}
+
+}  // namespace
 
 // ------------------------------------------------------------------ clients
 
@@ -121,29 +141,28 @@ void Gateway::Impl::HandleCompute(Pending pending, const Request& request) {
     const bool small =
         kind == Kind::kFactor ? LessDecimal(n, two_pow_) : n.size() <= config_.inline_prime_digits;
     if (small && (inline_done == 0 || core::NowMs() < inline_until)) {
-      ++inline_done;
-      math::Budget budget;
-      if (request.max_seconds) budget.max_seconds = *request.max_seconds;
-      auto computed = compute::Compute(kind, n, budget);
-      if (!computed.ok()) {
-        ZF_LOG(kError) << "inline " << proto::KindName(kind) << " of " << n
-                       << " failed: " << computed.error().message;
-        slot.item = ErrorItem(computed.error(), slot.index);
-      } else {
-        proto::Status stored = cache_->Store(kind, n, computed.value());
-        if (!stored.ok()) {
-          ZF_LOG(kError) << "cache store failed: " << stored.error().message;
+      if (auto computed = ComputeInline(kind, n, request)) {
+        ++inline_done;
+        if (!computed->ok()) {
+          ZF_LOG(kError) << "inline " << proto::KindName(kind) << " of " << n
+                         << " failed: " << computed->error().message;
+          slot.item = ErrorItem(computed->error(), slot.index);
+        } else {
+          proto::Status stored = cache_->Store(kind, n, computed->value());
+          if (!stored.ok()) {
+            ZF_LOG(kError) << "cache store failed: " << stored.error().message;
+          }
+          ++inline_answers_;
+          metrics_
+              .Counter("zfactor_gateway_inline_answers_total", "Numbers answered inline",
+                       {{"kind", proto::KindName(kind)}})
+              .Increment();
+          slot.item =
+              OkItem(DoneAnswer(kind, n, proto::Source::kInline, computed->value()), slot.index);
         }
-        ++inline_answers_;
-        metrics_
-            .Counter("zfactor_gateway_inline_answers_total", "Numbers answered inline",
-                     {{"kind", proto::KindName(kind)}})
-            .Increment();
-        slot.item =
-            OkItem(DoneAnswer(kind, n, proto::Source::kInline, computed.value()), slot.index);
+        pending.slots.push_back(std::move(slot));
+        continue;
       }
-      pending.slots.push_back(std::move(slot));
-      continue;
     }
     auto job = StartOrJoin(kind, n, request, key, pending.envelope);
     if (!job.ok()) {

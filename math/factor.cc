@@ -198,14 +198,24 @@ const char* CertaintyName(Certainty c) {
   return "?";
 }
 
-Verdict TestPrimality(const mpz_class& n) {
+Verdict TestPrimalityWithoutProof(const mpz_class& n) {
   if (n == 0) return Verdict::kZero;
   if (n == 1) return Verdict::kUnit;
   if (!IsBpswProbablePrime(n)) return Verdict::kComposite;
+  return n < TwoTo64() ? Verdict::kPrime : Verdict::kProbablePrime;
+}
+
+bool PrimalityProofTried(const mpz_class& n) {
+  return n >= TwoTo64() && mpz_sizeinbase(n.get_mpz_t(), 10) <= kProofMaxDigits;
+}
+
+Verdict TestPrimality(const mpz_class& n) {
+  const Verdict quick = TestPrimalityWithoutProof(n);
+  if (quick != Verdict::kProbablePrime) return quick;
   const Budget budget;
   const Hooks hooks;
   const Job job(budget, hooks);
-  return PrimeCertainty(n, job) == Certainty::kProven ? Verdict::kPrime : Verdict::kProbablePrime;
+  return ProvePrimeNminus1(n, job) ? Verdict::kPrime : Verdict::kProbablePrime;
 }
 
 Factorization Factor(const mpz_class& n, const Budget& budget, const Hooks& hooks) {

@@ -100,6 +100,14 @@ Factorization Factor(const mpz_class& n, const Budget& budget = {}, const Hooks&
 // REQUIRES: n >= 0.
 Verdict TestPrimality(const mpz_class& n);
 
+// TestPrimality without the proof: one BPSW test. kPrime below 2^64, and
+// kProbablePrime above it even where TestPrimality would try a proof.
+// REQUIRES: n >= 0.
+Verdict TestPrimalityWithoutProof(const mpz_class& n);
+// True when TestPrimality tries to prove a probable prime n (n >= 2^64 and
+// at most 100 digits), i.e. when it may cost more than a BPSW test.
+bool PrimalityProofTried(const mpz_class& n);
+
 // True when the product of factors equals n, every prime-labelled factor
 // passes BPSW, and the verdict agrees with the factor labels.
 bool VerifyFactorization(const Factorization& f);

@@ -406,6 +406,28 @@ TEST_F(GatewayTest, PingAndInlineAnswers) {
   EXPECT_TRUE(broker_->Received(MsgType::kSubmit).empty());
 }
 
+TEST_F(GatewayTest, APrimeThatNeedsAProofIsAJobNotInlineWork) {
+  auto client = NewClient();
+  // 30 digits: BPSW says probable prime, the engine would try an N-1 proof
+  // (up to seconds), so a worker does it.
+  const std::string prime30 = "100000000000000000000000000319";
+  Reply r = client->Call(Compute(Op::kIsPrime, prime30));
+  ASSERT_TRUE(r.ok && r.answer) << r.error.message;
+  EXPECT_EQ(r.answer->source, proto::Source::kJob);
+  EXPECT_EQ(r.answer->state, JobState::kQueued);
+  EXPECT_EQ(broker_->Submits(prime30), 1);
+  // A composite of the same size is settled by BPSW inline.
+  r = client->Call(Compute(Op::kIsPrime, "100000000000000000000000000321"));
+  ASSERT_TRUE(r.ok && r.answer && r.answer->result) << r.error.message;
+  EXPECT_EQ(r.answer->source, proto::Source::kInline);
+  EXPECT_EQ(r.answer->result->status, "C");
+  // Below 2^64 BPSW is a proof: inline P.
+  r = client->Call(Compute(Op::kIsPrime, "18446744073709551557"));
+  ASSERT_TRUE(r.ok && r.answer && r.answer->result) << r.error.message;
+  EXPECT_EQ(r.answer->source, proto::Source::kInline);
+  EXPECT_EQ(r.answer->result->status, "P");
+}
+
 TEST_F(GatewayTest, ReqSocketAndDelimitedDealerGetDelimitedReplies) {
   auto req = NewClient(zmq::socket_type::req);
   Reply r = req->Call(Compute(Op::kIsPrime, "97"));

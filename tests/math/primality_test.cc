@@ -184,6 +184,24 @@ TEST(Primality, VerdictsAroundWordBoundaries) {
   EXPECT_EQ(TestPrimality(Z("340282366920938463463374607431768211457")), Verdict::kComposite);  // F7
 }
 
+TEST(Primality, WithoutProofIsBpswAloneAndSaysWhenAProofWouldBeTried) {
+  EXPECT_EQ(TestPrimalityWithoutProof(0), Verdict::kZero);
+  EXPECT_EQ(TestPrimalityWithoutProof(1), Verdict::kUnit);
+  EXPECT_EQ(TestPrimalityWithoutProof(Z("18446744073709551557")), Verdict::kPrime);
+  EXPECT_FALSE(PrimalityProofTried(Z("18446744073709551557")));  // < 2^64: BPSW is exact
+  const mpz_class p128("340282366920938463463374607431768211297");
+  EXPECT_EQ(TestPrimalityWithoutProof(p128), Verdict::kProbablePrime);
+  EXPECT_TRUE(PrimalityProofTried(p128));
+  EXPECT_EQ(TestPrimality(p128), Verdict::kPrime);  // the proof is what makes it P
+  EXPECT_EQ(TestPrimalityWithoutProof(Z("340282366920938463463374607431768211457")),
+            Verdict::kComposite);
+  mpz_class big;
+  mpz_ui_pow_ui(big.get_mpz_t(), 10, 120);
+  mpz_nextprime(big.get_mpz_t(), big.get_mpz_t());
+  EXPECT_FALSE(PrimalityProofTried(big)) << "above 100 digits no proof is tried";
+  EXPECT_EQ(TestPrimalityWithoutProof(big), TestPrimality(big));
+}
+
 TEST(Primality, MersennePrimesAndComposites) {
   for (unsigned e : {61u, 89u, 107u, 127u, 521u, 607u, 1279u}) {
     mpz_class m = (mpz_class(1) << e) - 1;
