@@ -21,7 +21,7 @@ if [ "${ZF_SKIP_SANITIZERS:-0}" != 1 ]; then
   san_targets=(proto_tests core_tests cache_tests gateway_tests broker_tests worker_tests client_tests)
   cmake -S . -B build-san -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
     -DZF_SANITIZE=address,undefined -DZF_FUZZ=ON -DZF_WERROR=ON > /dev/null
-  cmake --build build-san -j 2 --target "${san_targets[@]}" proto_fuzz
+  cmake --build build-san -j 2 --target "${san_targets[@]}" proto_fuzz gateway_fuzz
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   for t in "${san_targets[@]}"; do
     echo "test.sh: $t under ASan/UBSan"
