@@ -2,6 +2,8 @@
 // Usage: bench_siqs [--digits 40,50,60] [--no-pari] [--threads N] [--verbose]
 //        bench_siqs --n NUMBER [--threads N]
 //        bench_siqs --n NUMBER --sieve-a K [--reps R]
+// Tuning overrides (siqs::Options, 0 = the built-in table) for any form:
+//        [--fb F] [--blocks B] [--lp-mult L] [--fudge BITS] [--small P] [--dlp E]
 // The last form times only sieving (A indices 0..K-1, no linear algebra),
 // best of R runs: a steady figure for comparing sieve kernels.
 #include <sys/resource.h>
@@ -120,6 +122,18 @@ int main(int argc, char** argv) {
       single = argv[++i];
     } else if (arg == "--sieve-a" && i + 1 < argc) {
       sieve_a = std::strtoull(argv[++i], nullptr, 10);
+    } else if (arg == "--fb" && i + 1 < argc) {
+      options.fb_size = static_cast<uint32_t>(std::atoi(argv[++i]));
+    } else if (arg == "--blocks" && i + 1 < argc) {
+      options.blocks = static_cast<uint32_t>(std::atoi(argv[++i]));
+    } else if (arg == "--lp-mult" && i + 1 < argc) {
+      options.lp_mult = static_cast<uint32_t>(std::atoi(argv[++i]));
+    } else if (arg == "--fudge" && i + 1 < argc) {
+      options.fudge_bits = std::atof(argv[++i]);
+    } else if (arg == "--small" && i + 1 < argc) {
+      options.small_prime = static_cast<uint32_t>(std::atoi(argv[++i]));
+    } else if (arg == "--dlp" && i + 1 < argc) {
+      options.dlp_exponent = std::atof(argv[++i]);
     } else if (arg == "--reps" && i + 1 < argc) {
       reps = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "--verbose") {
@@ -127,7 +141,8 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: %s [--digits 40,50,60] [--no-pari] [--threads N] [--verbose] [--n N "
-                   "[--sieve-a K [--reps R]]]\n",
+                   "[--sieve-a K [--reps R]]] [--fb F] [--blocks B] [--lp-mult L] [--fudge BITS] "
+                   "[--small P] [--dlp E]\n",
                    argv[0]);
       return 2;
     }

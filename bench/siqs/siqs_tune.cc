@@ -2,8 +2,11 @@
 // as rows of the table in math/siqs/params.cc.
 // Usage: siqs_tune [--digits 40,50,60] [--numbers K] [--fb-scale 0.7,1,1.4]
 //                  [--blocks-delta -1,0,1] [--lp 0] [--fudge-delta -1,0,1] [--small 0] [--dlp 0]
-// Each configuration runs on the first K (default 1) shared semiprimes of
-// the size; the score is their total CPU time (one thread). Zero/deltas are relative to the
+//                  [--reps R] [--first J]
+// Each configuration runs on K (default 1) shared semiprimes of the size,
+// starting with the J-th (default 1); the score is their total CPU time (one
+// thread), each number's time the fastest of R (default 1) runs: on a shared
+// machine the neighbours only ever add time. Zero/deltas are relative to the
 // built-in row, so rerunning around the printed table refines it.
 #include <time.h>
 
@@ -45,6 +48,8 @@ int main(int argc, char** argv) {
   using zfactor::math::siqs::Params;
   std::vector<int> digits = {40, 50, 60};
   int count = 1;
+  int reps = 1;
+  int first = 1;
   std::vector<double> fb_scale = {0.7, 1.0, 1.4}, blocks_delta = {-1, 0, 1}, lp = {0},
                       fudge_delta = {-1, 0, 1}, small = {0}, dlp = {0};
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -53,6 +58,10 @@ int main(int argc, char** argv) {
       digits = zfactor::bench::ParseList(value);
     } else if (arg == "--numbers") {
       count = std::stoi(value);
+    } else if (arg == "--reps") {
+      reps = std::max(1, std::stoi(value));
+    } else if (arg == "--first") {
+      first = std::max(1, std::stoi(value));
     } else if (arg == "--fb-scale") {
       fb_scale = ParseDoubles(value);
     } else if (arg == "--blocks-delta") {
@@ -100,12 +109,17 @@ int main(int argc, char** argv) {
                 options.dlp_exponent = p.dlp_exponent > 0 ? p.dlp_exponent : -1;
                 double total = 0;
                 bool ok = true;
-                for (int k = 0; k < count && k < static_cast<int>(it->second.size()); ++k) {
+                for (int k = first - 1; k < first - 1 + count && k < static_cast<int>(it->second.size());
+                     ++k) {
                   const mpz_class& n = it->second[k];
-                  const double start = CpuSeconds();
-                  const auto f = zfactor::math::siqs::FindFactor(n, options, {});
-                  total += CpuSeconds() - start;
-                  ok = ok && f && mpz_divisible_p(n.get_mpz_t(), f->get_mpz_t());
+                  double fastest = 1e300;
+                  for (int r = 0; r < reps; ++r) {
+                    const double start = CpuSeconds();
+                    const auto f = zfactor::math::siqs::FindFactor(n, options, {});
+                    fastest = std::min(fastest, CpuSeconds() - start);
+                    ok = ok && f && mpz_divisible_p(n.get_mpz_t(), f->get_mpz_t());
+                  }
+                  total += fastest;
                 }
                 std::printf(
                     "C%d fb=%u blocks=%u lp_mult=%u fudge=%.1f small=%u dlp=%.2f: %.3fs%s\n", d,

@@ -13,15 +13,22 @@ BlockSieve::BlockSieve(const FactorBase& fb, uint32_t blocks_per_side)
       interval_(2 * blocks_per_side * kBlockSize),
       cap_(8),
       block_(kBlockSize + 8),
-      count_(num_blocks_ + 1),
+      count_(num_blocks_),
+      ptr_(num_blocks_ + 1),
       next_(2 * static_cast<size_t>(fb.first_bucket)),
       scan_(BestScan()) {
   for (uint32_t i = fb.first_bucket; i < fb.size(); ++i) cap_ += 2 * (kBlockSize / fb.prime[i] + 1);
+  // Runs of bucket primes with the same hit count and the same logarithm.
   for (uint32_t i = fb.first_bucket; i < fb.size(); ++i) {
     const uint32_t hits = (interval_ + fb.prime[i] - 1) / fb.prime[i];
-    if (groups_.empty() || groups_.back().second != hits) groups_.emplace_back(i, hits);
-    groups_.back().first = i + 1;
+    const bool new_log = seg_logp_.empty() || seg_logp_.back() != fb.logp[i];
+    if (new_log) seg_logp_.push_back(fb.logp[i]);
+    if (new_log || runs_.empty() || runs_.back().hits != hits) {
+      runs_.push_back({i, hits, static_cast<uint32_t>(seg_logp_.size() - 1)});
+    }
+    runs_.back().end = i + 1;
   }
+  seg_end_.resize(seg_logp_.size() * num_blocks_);
   first_few_hits_ = fb.first_sieved;
   while (first_few_hits_ < fb.first_bucket && fb.prime[first_few_hits_] < kFewHitsMinPrime)
     ++first_few_hits_;
@@ -33,38 +40,52 @@ BlockSieve::BlockSieve(const FactorBase& fb, uint32_t blocks_per_side)
 }
 
 void BlockSieve::FillBuckets(const PolyState& poly) {
-  std::fill(count_.begin(), count_.end(), 0);
   const uint32_t* r1s = poly.root1().data();
   const uint32_t* r2s = poly.root2().data();
   const uint8_t* logp = poly.logp().data();
   const uint32_t* prime = fb_.prime.data();
-  uint32_t* store = store_.data();
-  uint32_t* count = count_.data();
-  const size_t cap = cap_;
-  const uint32_t interval = interval_;
-  const uint32_t dummy = num_blocks_;  // count[dummy] stays 0: misses overwrite one slot
-  // Primes are grouped by the most hits a root can have in the interval, so
-  // each group runs a fixed-trip, branch-free loop.
+  // One write pointer per bucket; bucket `dummy` takes the misses and its
+  // pointer never moves.
+  uint32_t** ptr = ptr_.data();
+  for (uint32_t b = 0; b <= num_blocks_; ++b) ptr[b] = &store_[static_cast<size_t>(b) * cap_];
+  const uint32_t dummy = num_blocks_;
+  // A run's primes all have `hits` = ceil(interval / p). A root starts
+  // below p, so its first hits - 1 steps land inside the interval for sure
+  // and only the last one needs a check (a branch-free one). Runs go up in
+  // factor-base order, so each bucket holds its entries grouped by
+  // logarithm; where a logarithm's runs end, the bucket fill levels are noted.
   uint32_t i = fb_.first_bucket;
-  for (const auto& [group_end, hits] : groups_) {
-    for (; i < group_end; ++i) {
+  for (size_t r = 0; r < runs_.size(); ++r) {
+    const uint32_t hits = runs_[r].hits;
+    for (; i < runs_[r].end; ++i) {
       if (logp[i] == 0) continue;
       const uint32_t p = prime[i];
       const uint32_t tag = i << kBlockBits;
       uint32_t a = r1s[i], b = r2s[i];
-      for (uint32_t t = 0; t < hits; ++t) {
-        const uint32_t ba = a < interval ? a >> kBlockBits : dummy;
-        store[ba * cap + count[ba]] = tag | (a & (kBlockSize - 1));
-        count[ba] += a < interval;
-        const uint32_t bb = b < interval ? b >> kBlockBits : dummy;
-        store[bb * cap + count[bb]] = tag | (b & (kBlockSize - 1));
-        count[bb] += b < interval;
+      for (uint32_t t = 1; t < hits; ++t) {
+        *ptr[a >> kBlockBits]++ = tag | (a & (kBlockSize - 1));
+        *ptr[b >> kBlockBits]++ = tag | (b & (kBlockSize - 1));
         a += p;
         b += p;
       }
+      // interval = dummy << kBlockBits, so the min sends exactly the misses to `dummy`.
+      const uint32_t ba = std::min(a >> kBlockBits, dummy);
+      *ptr[ba] = tag | (a & (kBlockSize - 1));
+      ptr[ba] += ba != dummy;
+      const uint32_t bb = std::min(b >> kBlockBits, dummy);
+      *ptr[bb] = tag | (b & (kBlockSize - 1));
+      ptr[bb] += bb != dummy;
+    }
+    if (r + 1 == runs_.size() || runs_[r + 1].segment != runs_[r].segment) {
+      uint32_t* ends = &seg_end_[runs_[r].segment * num_blocks_];
+      for (uint32_t b = 0; b < num_blocks_; ++b) {
+        ends[b] = static_cast<uint32_t>(ptr[b] - bucket(b));
+      }
     }
   }
-  count[dummy] = 0;
+  for (uint32_t b = 0; b < num_blocks_; ++b) {
+    count_[b] = static_cast<uint32_t>(ptr[b] - bucket(b));
+  }
 }
 
 void BlockSieve::SieveBlock(const PolyState& poly, uint32_t block) {
@@ -102,17 +123,20 @@ void BlockSieve::SieveBlock(const PolyState& poly, uint32_t block) {
     for (uint32_t t = steps[i]; t != 0; --t) {
       s[a < kBlockSize ? a : kBlockSize] += lp;
       s[b < kBlockSize ? b : kBlockSize] += lp;
-      a += a < kBlockSize ? p : 0;
-      b += b < kBlockSize ? p : 0;
+      // Masks, not conditionals: the compiler would make those branches.
+      a += p & (0u - static_cast<uint32_t>(a < kBlockSize));
+      b += p & (0u - static_cast<uint32_t>(b < kBlockSize));
     }
     next[2 * i] = a - kBlockSize;
     next[2 * i + 1] = b - kBlockSize;
   }
+  // Bucket entries, one logarithm per segment.
   const uint32_t* const entries = bucket(block);
-  const uint32_t n = count_[block];
-  for (uint32_t k = 0; k < n; ++k) {
-    const uint32_t e = entries[k];
-    s[e & (kBlockSize - 1)] += logp[e >> kBlockBits];
+  uint32_t k = 0;
+  for (size_t seg = 0; seg < seg_logp_.size(); ++seg) {
+    const uint8_t lp = seg_logp_[seg];
+    const uint32_t seg_end = seg_end_[seg * num_blocks_ + block];
+    for (; k < seg_end; ++k) s[entries[k] & (kBlockSize - 1)] += lp;
   }
 }
 

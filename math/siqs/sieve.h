@@ -43,9 +43,16 @@ class BlockSieve {
   size_t cap_;  // entries per bucket: an upper bound on one block's hits
   std::vector<uint8_t> block_;
   std::vector<uint32_t> store_;
-  std::vector<uint32_t> count_;
-  std::vector<std::pair<uint32_t, uint32_t>>
-      groups_;                  // bucket primes: (end index, max hits per root)
+  std::vector<uint32_t> count_;    // entries per bucket after FillBuckets
+  std::vector<uint32_t*> ptr_;     // FillBuckets scratch: write pointer per bucket
+  struct FillRun {
+    uint32_t end;      // one past the run's last factor-base index
+    uint32_t hits;     // most hits a root of these primes can have in the interval
+    uint32_t segment;  // index into seg_logp_
+  };
+  std::vector<FillRun> runs_;           // bucket primes with equal hits and logarithm, ascending
+  std::vector<uint8_t> seg_logp_;   // per segment (primes with one logarithm): that logarithm
+  std::vector<uint32_t> seg_end_;   // [segment * blocks + block]: bucket fill after the segment
   uint32_t first_few_hits_;     // first factor-base index with p >= kFewHitsMinPrime
   std::vector<uint8_t> steps_;  // per few-hits prime: ceil(kBlockSize / p)
   std::vector<uint32_t>
