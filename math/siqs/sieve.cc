@@ -16,7 +16,8 @@ BlockSieve::BlockSieve(const FactorBase& fb, uint32_t blocks_per_side)
       count_(num_blocks_),
       ptr_(num_blocks_ + 1),
       next_(2 * static_cast<size_t>(fb.first_bucket)),
-      scan_(BestScan()) {
+      scan_(BestScan()),
+      match_(BestMatch()) {
   for (uint32_t i = fb.first_bucket; i < fb.size(); ++i) cap_ += 2 * (kBlockSize / fb.prime[i] + 1);
   // Runs of bucket primes with the same hit count and the same logarithm.
   for (uint32_t i = fb.first_bucket; i < fb.size(); ++i) {
@@ -155,10 +156,21 @@ void BlockSieve::Run(const PolyState& poly, uint8_t threshold, std::vector<uint3
     const size_t before = candidates->size();
     scan_(s, block * kBlockSize, candidates);
     if (candidates->size() == before) continue;
-    // Resieve the bucket: keep the entries that land on a candidate.
-    const size_t first_hit = hits_.size();
+    // The bucket entries that land on a candidate: with few candidates, one
+    // vectorised pass over the bucket per candidate; with many, one pass
+    // over the bucket testing the candidate bit.
     const uint32_t* entries = bucket(block);
     const uint32_t n = count_[block];
+    if (candidates->size() - before <= kMatchPasses) {
+      for (size_t c = before; c < candidates->size(); ++c) {
+        const uint32_t offset = (*candidates)[c];
+        matched_.clear();
+        match_(entries, n, offset & (kBlockSize - 1), &matched_);
+        for (uint32_t e : matched_) hits_.emplace_back(offset, e >> kBlockBits);
+      }
+      continue;
+    }
+    const size_t first_hit = hits_.size();
     for (uint32_t k = 0; k < n; ++k) {
       const uint32_t e = entries[k];
       if (s[e & (kBlockSize - 1)] & 0x80) {

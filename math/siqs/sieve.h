@@ -58,7 +58,12 @@ class BlockSieve {
   std::vector<uint32_t>
       next_;  // per block-sieved prime: next offsets of both roots, relative to block
   std::vector<std::pair<uint32_t, uint32_t>> hits_;
+  // Up to this many candidates in a block, their bucket hits are found by
+  // one match pass each; above it, by one pass testing every entry.
+  static constexpr size_t kMatchPasses = 4;
+  std::vector<uint32_t> matched_;  // Run scratch: entries hitting one candidate
   void (*scan_)(const uint8_t*, uint32_t, std::vector<uint32_t>*);
+  void (*match_)(const uint32_t*, uint32_t, uint32_t, std::vector<uint32_t>*);
 };
 
 }  // namespace zfactor::math::siqs

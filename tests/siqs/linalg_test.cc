@@ -63,5 +63,36 @@ TEST(Scan, KernelsAgree) {
   }
 }
 
+TEST(Scan, MatchKernelsAgree) {
+  std::mt19937_64 rng(5);
+  // Lengths around the vector widths, offsets that occur several times, once and never.
+  for (uint32_t n : {0u, 1u, 15u, 16u, 31u, 32u, 33u, 1000u, 4099u}) {
+    std::vector<uint32_t> entries(n);
+    for (uint32_t& e : entries) e = static_cast<uint32_t>(rng() % 5000) << kBlockBits | rng() % 64;
+    if (n > 0) entries[n - 1] = 7u << kBlockBits | 100;
+    for (uint32_t offset : {0u, 5u, 63u, 100u, kBlockSize - 1}) {
+      std::vector<uint32_t> want;
+      for (uint32_t e : entries) {
+        if ((e & (kBlockSize - 1)) == offset) want.push_back(e);
+      }
+      std::vector<uint32_t> portable, best;
+      MatchPortable(entries.data(), n, offset, &portable);
+      BestMatch()(entries.data(), n, offset, &best);
+      EXPECT_EQ(portable, want) << n << " " << offset;
+      EXPECT_EQ(best, want) << BestMatchName() << " " << n << " " << offset;
+      if (__builtin_cpu_supports("avx2")) {
+        std::vector<uint32_t> avx2;
+        MatchAvx2(entries.data(), n, offset, &avx2);
+        EXPECT_EQ(avx2, want) << n << " " << offset;
+      }
+      if (__builtin_cpu_supports("avx512f")) {
+        std::vector<uint32_t> avx512;
+        MatchAvx512(entries.data(), n, offset, &avx512);
+        EXPECT_EQ(avx512, want) << n << " " << offset;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace zfactor::math::siqs
