@@ -227,6 +227,13 @@ void Gateway::Impl::Tick(int64_t now) {
     job.submitted = false;
     unacked_.erase(id);
   }
+  // Cancels answered "not found" whose result did not follow.
+  std::vector<std::string> graced;
+  for (const std::string& id : cancel_grace_) {
+    auto it = jobs_.find(id);
+    if (it != jobs_.end() && now >= it->second.cancel_grace_until_ms) graced.push_back(id);
+  }
+  for (const std::string& id : graced) CancelNow(jobs_.at(id));
   // Held replies whose time is up.
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
     uint64_t key = deadlines_.begin()->second;

@@ -123,6 +123,10 @@ struct Job {
   int64_t heard_ms = 0;     // when the broker last showed it holds the job (accepted, state)
   int64_t retry_at_ms = 0;  // not submitted again before this (after a busy rejection)
   int reconciles = 0;       // submits by Reconcile(): each doubles the next wait, up to a cap
+  // A cancel the broker answered "not found": the job ended there (its result
+  // may still be on the stream) or was lost. Ended as cancelled at this time
+  // unless a result arrives first.
+  int64_t cancel_grace_until_ms = 0;
   std::vector<uint64_t> waiters;  // Pending keys
   std::vector<Subscriber> subscribers;
 };
@@ -193,6 +197,8 @@ class Gateway::Impl {
   proto::Status Submit(Job& job);
   void Attach(Job& job, uint64_t key, const Envelope& envelope, const Request& request);
   void Accept(Job& job);
+  // Ends a job as cancelled, confirming the cancel to its cancel waiters.
+  void CancelNow(Job& job);
   // Removes an open job from every index and returns it, or nullopt.
   std::optional<Job> TakeJob(const std::string& job_id);
   void FailSubmit(const std::string& job_id, const Error& error, uint32_t retry_after_ms);
@@ -245,6 +251,7 @@ class Gateway::Impl {
   std::unordered_map<std::string, Job> jobs_;
   std::map<std::pair<Kind, std::string>, std::string> open_;  // (kind, n) -> job id
   std::set<std::string> unacked_;
+  std::set<std::string> cancel_grace_;  // jobs with cancel_grace_until_ms set
   std::unordered_map<uint64_t, Pending> pending_;
   std::set<std::pair<int64_t, uint64_t>> deadlines_;
   // Per client identity: open jobs it started, and requests of its held in pending_.

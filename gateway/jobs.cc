@@ -132,6 +132,15 @@ Answer Gateway::Impl::AnswerOf(const Job& job) const {
   return a;
 }
 
+void Gateway::Impl::CancelNow(Job& job) {
+  for (uint64_t key : job.waiters) {
+    auto p = pending_.find(key);
+    if (p != pending_.end() && p->second.cancel) p->second.cancel_acked = true;
+  }
+  const std::string id = job.id;  // EndJob takes the job out of jobs_
+  EndJob(id, JobState::kCancelled, std::nullopt, std::nullopt);
+}
+
 std::optional<Job> Gateway::Impl::TakeJob(const std::string& job_id) {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return std::nullopt;
@@ -139,6 +148,7 @@ std::optional<Job> Gateway::Impl::TakeJob(const std::string& job_id) {
   jobs_.erase(it);
   open_.erase({job.kind, job.n});
   unacked_.erase(job_id);
+  cancel_grace_.erase(job_id);
   if (!job.owner.empty()) {
     auto owner = client_jobs_.find(job.owner);
     if (owner != client_jobs_.end() && --owner->second == 0) client_jobs_.erase(owner);
@@ -264,13 +274,15 @@ void Gateway::Impl::OnBrokerMessage(const std::vector<zmq::message_t>& frames) {
     case MsgType::kCancelAck: {
       auto it = jobs_.find(m.job);
       if (it == jobs_.end()) return;  // ended meanwhile; the cancel waiters were answered
-      for (uint64_t key : it->second.waiters) {
-        auto p = pending_.find(key);
-        if (p != pending_.end() && p->second.cancel) p->second.cancel_acked = true;
+      if (!m.found) {
+        // The broker does not hold it: it ended there, and its result may be
+        // on the stream right behind this ack (another socket). Give the
+        // result half a liveness period to arrive before calling it cancelled.
+        it->second.cancel_grace_until_ms = core::NowMs() + LivenessMs() / 2;
+        cancel_grace_.insert(m.job);
+        return;
       }
-      // Found: the broker dropped it. Not found: the broker does not hold it,
-      // so it will never end otherwise. Either way it is cancelled.
-      EndJob(m.job, JobState::kCancelled, std::nullopt, std::nullopt);
+      CancelNow(it->second);
       return;
     }
     case MsgType::kStatsReply:

@@ -72,6 +72,7 @@ class FakeBroker {
   void set_ignore_submits(bool ignore) { ignore_submits_ = ignore; }
   void set_ignore_stats(bool ignore) { ignore_stats_ = ignore; }
   void set_report_jobs_done(bool report) { report_jobs_done_ = report; }
+  void set_cancel_not_found(bool not_found) { cancel_not_found_ = not_found; }
   // Marks `job` ended without publishing it (as if the PUB message was lost):
   // its next submit is answered `accepted` and the result published, as the
   // real broker does.
@@ -147,10 +148,21 @@ class FakeBroker {
             }
           }
           break;
-        case MsgType::kCancel:
+        case MsgType::kCancel: {
           reply.type = MsgType::kCancelAck;
-          reply.found = true;
+          std::lock_guard<std::mutex> lock(mu_);
+          auto f = finished_.find(reply.job);
+          reply.found = f == finished_.end() && !cancel_not_found_;
+          if (f != finished_.end()) {
+            // Ended already: the ack says so, and the result follows on the
+            // stream (after the ack, as the real broker's may arrive).
+            core::SendMultipart(front_, {core::ToString(frames[0]), proto::EncodeInternal(reply)});
+            PublishResult(reply.job, m.value().kind, f->second.first, JobState::kDone,
+                          f->second.second);
+            continue;
+          }
           break;
+        }
         case MsgType::kStats:
           if (ignore_stats_) continue;
           reply.type = MsgType::kStatsReply;
@@ -175,6 +187,7 @@ class FakeBroker {
   std::atomic<bool> ignore_submits_{false};
   std::atomic<bool> ignore_stats_{false};
   std::atomic<bool> report_jobs_done_{false};
+  std::atomic<bool> cancel_not_found_{false};
   std::mutex mu_;
   std::vector<Internal> received_;
   std::map<std::string, std::pair<std::string, proto::Result>> finished_;
@@ -798,6 +811,27 @@ TEST_F(GatewayTest, CancelAndNotify) {
   Reply get = a->Call(JobOp(Op::kGet, job));
   ASSERT_TRUE(get.ok && get.answer);
   EXPECT_EQ(get.answer->state, JobState::kCancelled);
+}
+
+TEST_F(GatewayTest, CancelOfAJobThatJustEndedAnswersItsResult) {
+  auto client = NewClient();
+  const std::string job = QueueBig(*client);
+  ASSERT_FALSE(job.empty());
+  broker_->FinishQuietly(job, kBig, BigResult());
+  Reply r = client->Call(JobOp(Op::kCancel, job));
+  ASSERT_TRUE(r.ok && r.answer) << r.error.message;
+  EXPECT_EQ(r.answer->state, JobState::kDone) << "the result was on its way, not cancelled";
+  EXPECT_EQ(r.answer->result, BigResult());
+}
+
+TEST_F(GatewayTest, CancelOfAJobTheBrokerLostEndsCancelled) {
+  auto client = NewClient();
+  const std::string job = QueueBig(*client);
+  ASSERT_FALSE(job.empty());
+  broker_->set_cancel_not_found(true);
+  Reply r = client->Call(JobOp(Op::kCancel, job));
+  ASSERT_TRUE(r.ok && r.answer) << r.error.message;
+  EXPECT_EQ(r.answer->state, JobState::kCancelled);
 }
 
 TEST_F(GatewayTest, NotifyOnDone) {
