@@ -1,6 +1,7 @@
 #include "client/client.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "proto/codec.h"
@@ -63,7 +64,7 @@ StatusOr<proto::Reply> Client::Call(proto::Request request, milliseconds hold) {
         continue;
       }
       if (auto* event = std::get_if<proto::Event>(&decoded.value())) {
-        events_.push_back(std::move(*event));
+        KeepEvent(std::move(*event));
         continue;
       }
       proto::Reply& reply = std::get<proto::Reply>(decoded.value());
@@ -200,7 +201,20 @@ StatusOr<proto::Answer> Client::WaitFinal(const proto::Answer& answer, milliseco
   return current;
 }
 
-std::vector<proto::Event> Client::TakeEvents() { return std::exchange(events_, {}); }
+void Client::KeepEvent(proto::Event event) {
+  if (events_.size() >= std::max<size_t>(options_.max_kept_events, 1)) {
+    events_.pop_front();
+    ++events_dropped_;
+  }
+  events_.push_back(std::move(event));
+}
+
+std::vector<proto::Event> Client::TakeEvents() {
+  std::vector<proto::Event> taken(std::make_move_iterator(events_.begin()),
+                                  std::make_move_iterator(events_.end()));
+  events_.clear();
+  return taken;
+}
 
 std::optional<proto::Event> Client::NextEvent(milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
@@ -215,14 +229,13 @@ std::optional<proto::Event> Client::NextEvent(milliseconds timeout) {
       StatusOr<proto::ClientMessage> decoded = proto::DecodeClientMessage(
           std::string_view(static_cast<const char*>(msg.data()), msg.size()));
       if (!decoded.ok()) continue;
-      if (auto* event = std::get_if<proto::Event>(&decoded.value()))
-        events_.push_back(std::move(*event));
+      if (auto* event = std::get_if<proto::Event>(&decoded.value())) KeepEvent(std::move(*event));
     }
   } catch (const zmq::error_t&) {
     return std::nullopt;
   }
   proto::Event e = std::move(events_.front());
-  events_.erase(events_.begin());
+  events_.pop_front();
   return e;
 }
 

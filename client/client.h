@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,10 @@ struct ClientOptions {
   // hold it (wait_ms, timeout_ms). Also bounds how long a send may wait for
   // the connection to come up.
   std::chrono::milliseconds reply_timeout{10000};
+  // Events kept for TakeEvents()/NextEvent() before the oldest are dropped
+  // (counted in events_dropped()), so a caller that never takes them does not
+  // grow without bound.
+  size_t max_kept_events = 100000;
 };
 
 // Per-call options of isprime/factor.
@@ -86,6 +91,9 @@ class Client {
   // Waits up to `timeout` for one event (returns the oldest pending first).
   std::optional<proto::Event> NextEvent(std::chrono::milliseconds timeout);
 
+  // Events dropped because more than options.max_kept_events were waiting.
+  uint64_t events_dropped() const { return events_dropped_; }
+
   // retry_after_ms of the last error reply (busy), 0 if none.
   uint32_t last_retry_after_ms() const { return last_retry_after_ms_; }
 
@@ -104,7 +112,10 @@ class Client {
   std::optional<zmq::context_t> own_context_;
   zmq::socket_t socket_;
   int64_t next_id_ = 1;
-  std::vector<proto::Event> events_;
+  void KeepEvent(proto::Event event);
+
+  std::deque<proto::Event> events_;
+  uint64_t events_dropped_ = 0;
   uint32_t last_retry_after_ms_ = 0;
 };
 

@@ -146,6 +146,31 @@ TEST(ClientTest, EventsAreKeptAndWaitFinalFollowsTheJob) {
   EXPECT_TRUE(c.TakeEvents().empty());
 }
 
+TEST(ClientTest, EventsBeyondTheKeptLimitDropTheOldest) {
+  FakeGateway gw([](const proto::Request& req) {
+    std::vector<std::string> out;
+    for (int i = 0; i < 5; ++i) {
+      proto::Event e;
+      e.id = int64_t{i};
+      e.answer = DoneAnswer(kN, "j-" + std::to_string(i));
+      out.push_back(proto::EncodeEvent(e));
+    }
+    proto::Reply r = OkReply(req);
+    r.pong = true;
+    out.push_back(proto::EncodeReply(r));
+    return out;
+  });
+  ClientOptions options = Options(gw.endpoint());
+  options.max_kept_events = 3;
+  Client c(options);
+  ASSERT_TRUE(c.Ping().ok());
+  EXPECT_EQ(c.events_dropped(), 2u);
+  auto events = c.TakeEvents();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events.front().answer.job, "j-2") << "the newest are kept";
+  EXPECT_EQ(events.back().answer.job, "j-4");
+}
+
 TEST(ClientTest, BatchKeepsOrderAndChecksCount) {
   FakeGateway gw([](const proto::Request& req) {
     proto::Reply r = OkReply(req);
