@@ -1,7 +1,9 @@
 // Micro-ECM: Lenstra's elliptic curve method on Montgomery curves
 // (x-only arithmetic, Suyama's parameterisation: 12 divides the group
 // order), stage 1 as one Montgomery ladder over the product of all prime
-// powers <= B1, stage 2 as a baby-step giant-step continuation to B2.
+// powers <= B1, stage 2 as a baby-step giant-step continuation to B2 with
+// baby and giant steps normalised by batched inversions (one multiplication
+// per prime pair). Several curves can run side by side in one call.
 // Works in one- or two-limb Montgomery arithmetic (montgomery.h).
 #ifndef ZFACTOR_MATH_SMALL_ECM_H_
 #define ZFACTOR_MATH_SMALL_ECM_H_
@@ -106,10 +108,6 @@ W Nontrivial(W g, W n) {
   return (g > 1 && g < n) ? g : 0;
 }
 
-}  // namespace ecm_internal
-
-namespace ecm_internal {
-
 // Inverts a[0..count) (Montgomery form) with one modular inversion
 // (Montgomery's trick). Returns gcd(prod a, n); inv[] holds the inverses
 // only when it is 1.
@@ -159,8 +157,9 @@ W LaneFactor(const Arith& m, const W (&v)[kLanes]) {
 
 // Runs kLanes curves side by side, Suyama's sigma = first_sigma, first_sigma
 // + 1, ... (>= 6), at `level`. The curves share the stage-1 multiplier and the
-// stage-2 plan, so their independent arithmetic overlaps in the CPU; that
-// makes kLanes curves cost much less than kLanes times one. Returns a factor
+// stage-2 plan, so their independent arithmetic can overlap in the CPU
+// (measured with bench/small/tune_ecm: two lanes cost 10-20% less per curve
+// than one; more gain nothing once the multiplier is saturated). Returns a factor
 // d with 1 < d < n, or 0 when none of the curves found one.
 // REQUIRES: n = m.n() odd, composite, with no prime factor below 7;
 // 1 <= kLanes <= 8.
@@ -253,8 +252,7 @@ typename Arith::Word EcmCurves(const Arith& m, uint64_t first_sigma, const EcmLe
       odd[l][i] = ei::Add(m, odd[l][i - 1], q2[l], odd[l][i - 2]);
     }
   }
-  // Normalise the baby steps of all lanes to (x : 1) with one inversion, so
-  // each prime pair costs two multiplications below.
+  // Normalise the baby steps of all lanes to (x : 1) with one inversion.
   const int babies = static_cast<int>(level.baby.size());  // <= 24
   W baby_x[kLanes][24];
   {
