@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "math/siqs/bucket_fill.h"
 #include "math/siqs/scan.h"
 
 namespace zfactor::math::siqs {
@@ -17,8 +18,10 @@ BlockSieve::BlockSieve(const FactorBase& fb, uint32_t blocks_per_side)
       ptr_(num_blocks_ + 1),
       next_(2 * static_cast<size_t>(fb.first_bucket)),
       scan_(BestScan()),
-      match_(BestMatch()) {
+      match_(BestMatch()),
+      fill_(BestFill()) {
   for (uint32_t i = fb.first_bucket; i < fb.size(); ++i) cap_ += 2 * (kBlockSize / fb.prime[i] + 1);
+  cap_ += kFillSlack;
   // Runs of bucket primes with the same hit count and the same logarithm.
   for (uint32_t i = fb.first_bucket; i < fb.size(); ++i) {
     const uint32_t hits = (interval_ + fb.prime[i] - 1) / fb.prime[i];
@@ -41,42 +44,18 @@ BlockSieve::BlockSieve(const FactorBase& fb, uint32_t blocks_per_side)
 }
 
 void BlockSieve::FillBuckets(const PolyState& poly) {
-  const uint32_t* r1s = poly.root1().data();
-  const uint32_t* r2s = poly.root2().data();
-  const uint8_t* logp = poly.logp().data();
-  const uint32_t* prime = fb_.prime.data();
-  // One write pointer per bucket; bucket `dummy` takes the misses and its
-  // pointer never moves.
+  // One write pointer per bucket; bucket num_blocks_ is the kernels' scratch slot.
   uint32_t** ptr = ptr_.data();
   for (uint32_t b = 0; b <= num_blocks_; ++b) ptr[b] = &store_[static_cast<size_t>(b) * cap_];
-  const uint32_t dummy = num_blocks_;
-  // A run's primes all have `hits` = ceil(interval / p). A root starts
-  // below p, so its first hits - 1 steps land inside the interval for sure
-  // and only the last one needs a check (a branch-free one). Runs go up in
-  // factor-base order, so each bucket holds its entries grouped by
-  // logarithm; where a logarithm's runs end, the bucket fill levels are noted.
-  uint32_t i = fb_.first_bucket;
+  FillRun run{poly.root1().data(), poly.root2().data(), poly.logp().data(), fb_.prime.data(),
+              fb_.first_bucket, 0, 0, num_blocks_};
+  // Runs go up in factor-base order, so each bucket holds its entries grouped
+  // by logarithm; where a logarithm's runs end, the bucket fill levels are noted.
   for (size_t r = 0; r < runs_.size(); ++r) {
-    const uint32_t hits = runs_[r].hits;
-    for (; i < runs_[r].end; ++i) {
-      if (logp[i] == 0) continue;
-      const uint32_t p = prime[i];
-      const uint32_t tag = i << kBlockBits;
-      uint32_t a = r1s[i], b = r2s[i];
-      for (uint32_t t = 1; t < hits; ++t) {
-        *ptr[a >> kBlockBits]++ = tag | (a & (kBlockSize - 1));
-        *ptr[b >> kBlockBits]++ = tag | (b & (kBlockSize - 1));
-        a += p;
-        b += p;
-      }
-      // interval = dummy << kBlockBits, so the min sends exactly the misses to `dummy`.
-      const uint32_t ba = std::min(a >> kBlockBits, dummy);
-      *ptr[ba] = tag | (a & (kBlockSize - 1));
-      ptr[ba] += ba != dummy;
-      const uint32_t bb = std::min(b >> kBlockBits, dummy);
-      *ptr[bb] = tag | (b & (kBlockSize - 1));
-      ptr[bb] += bb != dummy;
-    }
+    run.end = runs_[r].end;
+    run.hits = runs_[r].hits;
+    fill_(run, ptr);
+    run.begin = run.end;
     if (r + 1 == runs_.size() || runs_[r + 1].segment != runs_[r].segment) {
       uint32_t* ends = &seg_end_[runs_[r].segment * num_blocks_];
       for (uint32_t b = 0; b < num_blocks_; ++b) {

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "math/siqs/bucket_fill.h"
 #include "math/siqs/factor_base.h"
 #include "math/siqs/params.h"
 #include "math/siqs/poly.h"
@@ -45,12 +46,12 @@ class BlockSieve {
   std::vector<uint32_t> store_;
   std::vector<uint32_t> count_;    // entries per bucket after FillBuckets
   std::vector<uint32_t*> ptr_;     // FillBuckets scratch: write pointer per bucket
-  struct FillRun {
+  struct PrimeRun {
     uint32_t end;      // one past the run's last factor-base index
     uint32_t hits;     // most hits a root of these primes can have in the interval
     uint32_t segment;  // index into seg_logp_
   };
-  std::vector<FillRun> runs_;           // bucket primes with equal hits and logarithm, ascending
+  std::vector<PrimeRun> runs_;           // bucket primes with equal hits and logarithm, ascending
   std::vector<uint8_t> seg_logp_;   // per segment (primes with one logarithm): that logarithm
   std::vector<uint32_t> seg_end_;   // [segment * blocks + block]: bucket fill after the segment
   uint32_t first_few_hits_;     // first factor-base index with p >= kFewHitsMinPrime
@@ -64,6 +65,7 @@ class BlockSieve {
   std::vector<uint32_t> matched_;  // Run scratch: entries hitting one candidate
   void (*scan_)(const uint8_t*, uint32_t, std::vector<uint32_t>*);
   void (*match_)(const uint32_t*, uint32_t, uint32_t, std::vector<uint32_t>*);
+  FillFn fill_;
 };
 
 }  // namespace zfactor::math::siqs

@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "math/siqs/bucket_fill.h"
 #include "math/siqs/params.h"
 #include "math/siqs/scan.h"
 
@@ -60,6 +61,77 @@ TEST(Scan, KernelsAgree) {
     std::vector<uint32_t> avx2;
     ScanAvx2(block.data(), 1000, &avx2);
     EXPECT_EQ(portable, avx2);
+  }
+}
+
+// Runs each fill kernel over the same roots; the buckets must hold the same
+// entries (the order inside a bucket may differ).
+TEST(Scan, FillKernelsAgree) {
+  std::mt19937_64 rng(9);
+  constexpr uint32_t kBlocks = 6, kPrimes = 300, kFirst = 5;
+  std::vector<uint32_t> prime(kFirst + kPrimes), root1(prime.size()), root2(prime.size());
+  std::vector<uint8_t> logp(prime.size(), 15);
+  for (uint32_t i = kFirst; i < prime.size(); ++i) {
+    prime[i] = 8192 + static_cast<uint32_t>(rng() % 400000);
+    root1[i] = static_cast<uint32_t>(rng() % prime[i]);
+    root2[i] = static_cast<uint32_t>(rng() % prime[i]);
+    if (rng() % 20 == 0) logp[i] = 0;  // one of A's primes: not sieved
+  }
+  const uint32_t interval = kBlocks * kBlockSize;
+  auto fill = [&](FillFn kernel) {
+    std::vector<std::vector<uint32_t>> buckets(kBlocks + 1, std::vector<uint32_t>(4096));
+    std::vector<uint32_t*> ptr;
+    for (auto& b : buckets) ptr.push_back(b.data());
+    // One run per hit count, as the sieve groups them.
+    for (uint32_t hits = 1; hits <= interval / 8192 + 1; ++hits) {
+      std::vector<uint32_t> order;
+      for (uint32_t i = kFirst; i < prime.size(); ++i) {
+        if ((interval + prime[i] - 1) / prime[i] == hits) order.push_back(i);
+      }
+      // Runs are contiguous index ranges: give this hit count its own copy of the arrays.
+      std::vector<uint32_t> p2(kFirst), r1(kFirst), r2(kFirst);
+      std::vector<uint8_t> l2(kFirst);
+      for (uint32_t i : order) {
+        p2.push_back(prime[i]);
+        r1.push_back(root1[i]);
+        r2.push_back(root2[i]);
+        l2.push_back(logp[i]);
+      }
+      const FillRun run{r1.data(), r2.data(), l2.data(), p2.data(), kFirst,
+                        static_cast<uint32_t>(p2.size()), hits, kBlocks};
+      kernel(run, ptr.data());
+    }
+    std::vector<std::vector<uint32_t>> out(kBlocks);
+    for (uint32_t b = 0; b < kBlocks; ++b) {
+      out[b].assign(buckets[b].data(), ptr[b]);
+      std::sort(out[b].begin(), out[b].end());
+    }
+    return out;
+  };
+  // Expected: every hit of every sieved root, by brute force.
+  std::vector<std::vector<uint32_t>> want(kBlocks);
+  size_t total = 0;
+  for (uint32_t hits = 1; hits <= interval / 8192 + 1; ++hits) {
+    uint32_t index = kFirst;  // the index the entry carries: position in this hit count's run
+    for (uint32_t i = kFirst; i < prime.size(); ++i) {
+      if ((interval + prime[i] - 1) / prime[i] != hits) continue;
+      for (uint32_t r : {root1[i], root2[i]}) {
+        for (uint32_t x = r; logp[i] != 0 && x < interval; x += prime[i]) {
+          want[x >> kBlockBits].push_back(index << kBlockBits | (x & (kBlockSize - 1)));
+          ++total;
+        }
+      }
+      ++index;
+    }
+  }
+  for (auto& b : want) std::sort(b.begin(), b.end());
+  // Entries of different hit counts share index values; compare as sorted multisets.
+  const auto portable = fill(FillPortable);
+  EXPECT_EQ(portable, want);
+  EXPECT_GT(total, 1000u);
+  EXPECT_EQ(fill(BestFill()), portable) << BestFillName();
+  if (__builtin_cpu_supports("avx512f")) {
+    EXPECT_EQ(fill(FillAvx512), portable);
   }
 }
 

@@ -1,0 +1,98 @@
+#include "math/siqs/bucket_fill.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "math/siqs/params.h"
+
+namespace zfactor::math::siqs {
+
+void FillPortable(const FillRun& run, uint32_t** ptr) {
+  const uint32_t dummy = run.num_blocks;
+  for (uint32_t i = run.begin; i < run.end; ++i) {
+    if (run.logp[i] == 0) continue;
+    const uint32_t p = run.prime[i];
+    const uint32_t tag = i << kBlockBits;
+    uint32_t a = run.root1[i], b = run.root2[i];
+    // A root starts below p, so its first hits - 1 steps land inside the
+    // interval for sure; only the last one needs a check (a branch-free one).
+    for (uint32_t t = 1; t < run.hits; ++t) {
+      *ptr[a >> kBlockBits]++ = tag | (a & (kBlockSize - 1));
+      *ptr[b >> kBlockBits]++ = tag | (b & (kBlockSize - 1));
+      a += p;
+      b += p;
+    }
+    // The interval is dummy << kBlockBits, so the min sends exactly the misses to `dummy`.
+    const uint32_t ba = std::min(a >> kBlockBits, dummy);
+    *ptr[ba] = tag | (a & (kBlockSize - 1));
+    ptr[ba] += ba != dummy;
+    const uint32_t bb = std::min(b >> kBlockBits, dummy);
+    *ptr[bb] = tag | (b & (kBlockSize - 1));
+    ptr[bb] += bb != dummy;
+  }
+}
+
+namespace {
+
+// All 16 lanes. The maskz_ forms of the intrinsics are used with it because
+// GCC 12 warns (maybe-uninitialized) inside the unmasked ones.
+constexpr __mmask16 kAll = 0xFFFF;
+
+// Appends the lanes of `entry` selected by `hit` to their blocks' buckets:
+// one compress and one full-width store per distinct block among the lanes
+// (the store's spare lanes land in the bucket's slack and are overwritten later).
+__attribute__((target("avx512f"))) inline void Scatter(__m512i entry, __m512i block,
+                                                       __mmask16 hit, uint32_t** ptr) {
+  alignas(64) uint32_t blocks[16];
+  _mm512_store_si512(blocks, block);
+  while (hit != 0) {
+    const uint32_t b = blocks[__builtin_ctz(hit)];
+    const __mmask16 same =
+        _mm512_mask_cmpeq_epi32_mask(hit, block, _mm512_set1_epi32(static_cast<int>(b)));
+    _mm512_storeu_si512(ptr[b], _mm512_maskz_compress_epi32(same, entry));
+    ptr[b] += __builtin_popcount(same);
+    hit = static_cast<__mmask16>(hit & ~same);
+  }
+}
+
+}  // namespace
+
+__attribute__((target("avx512f"))) void FillAvx512(const FillRun& run, uint32_t** ptr) {
+  const __m512i interval = _mm512_set1_epi32(static_cast<int>(run.num_blocks << kBlockBits));
+  const __m512i offset_mask = _mm512_set1_epi32(kBlockSize - 1);
+  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  uint32_t i = run.begin;
+  for (; i + 16 <= run.end; i += 16) {
+    const __m512i p = _mm512_loadu_si512(run.prime + i);
+    __m512i a = _mm512_loadu_si512(run.root1 + i);
+    __m512i b = _mm512_loadu_si512(run.root2 + i);
+    const __m512i lp = _mm512_maskz_cvtepu8_epi32(
+        kAll, _mm_loadu_si128(reinterpret_cast<const __m128i*>(run.logp + i)));
+    const __mmask16 sieved = _mm512_test_epi32_mask(lp, lp);
+    const __m512i tag = _mm512_maskz_slli_epi32(
+        kAll, _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(i)), lanes), kBlockBits);
+    for (uint32_t t = 0; t < run.hits; ++t) {
+      const __mmask16 hit_a = _mm512_mask_cmplt_epu32_mask(sieved, a, interval);
+      Scatter(_mm512_or_si512(tag, _mm512_and_si512(a, offset_mask)),
+              _mm512_maskz_srli_epi32(kAll, a, kBlockBits), hit_a, ptr);
+      const __mmask16 hit_b = _mm512_mask_cmplt_epu32_mask(sieved, b, interval);
+      Scatter(_mm512_or_si512(tag, _mm512_and_si512(b, offset_mask)),
+              _mm512_maskz_srli_epi32(kAll, b, kBlockBits), hit_b, ptr);
+      a = _mm512_add_epi32(a, p);
+      b = _mm512_add_epi32(b, p);
+    }
+  }
+  FillRun rest = run;
+  rest.begin = i;
+  FillPortable(rest, ptr);
+}
+
+FillFn BestFill() {
+  static const FillFn best = __builtin_cpu_supports("avx512f") ? FillAvx512 : FillPortable;
+  return best;
+}
+
+const char* BestFillName() { return BestFill() == FillAvx512 ? "avx512" : "portable"; }
+
+}  // namespace zfactor::math::siqs
