@@ -39,20 +39,31 @@ namespace {
 // GCC 12 warns (maybe-uninitialized) inside the unmasked ones.
 constexpr __mmask16 kAll = 0xFFFF;
 
-// Appends the lanes of `entry` selected by `hit` to their blocks' buckets:
-// one compress and one full-width store per distinct block among the lanes
-// (the store's spare lanes land in the bucket's slack and are overwritten later).
-__attribute__((target("avx512f"))) inline void Scatter(__m512i entry, __m512i block,
-                                                       __mmask16 hit, uint32_t** ptr) {
-  alignas(64) uint32_t blocks[16];
-  _mm512_store_si512(blocks, block);
+// Appends the lanes of entry_a / entry_b selected by hit_a / hit_b to their
+// blocks' buckets: per distinct block among the lanes of both, one compress
+// and one full-width store per vector (the store's spare lanes land in the
+// bucket's slack and are overwritten later).
+__attribute__((target("avx512f"))) inline void Scatter(__m512i entry_a, __m512i block_a,
+                                                       __mmask16 hit_a, __m512i entry_b,
+                                                       __m512i block_b, __mmask16 hit_b,
+                                                       uint32_t** ptr) {
+  alignas(64) uint32_t blocks[32];
+  _mm512_store_si512(blocks, block_a);
+  _mm512_store_si512(blocks + 16, block_b);
+  uint32_t hit = static_cast<uint32_t>(hit_a) | static_cast<uint32_t>(hit_b) << 16;
   while (hit != 0) {
     const uint32_t b = blocks[__builtin_ctz(hit)];
-    const __mmask16 same =
-        _mm512_mask_cmpeq_epi32_mask(hit, block, _mm512_set1_epi32(static_cast<int>(b)));
-    _mm512_storeu_si512(ptr[b], _mm512_maskz_compress_epi32(same, entry));
-    ptr[b] += __builtin_popcount(same);
-    hit = static_cast<__mmask16>(hit & ~same);
+    const __m512i want = _mm512_set1_epi32(static_cast<int>(b));
+    const __mmask16 same_a =
+        _mm512_mask_cmpeq_epi32_mask(static_cast<__mmask16>(hit), block_a, want);
+    const __mmask16 same_b =
+        _mm512_mask_cmpeq_epi32_mask(static_cast<__mmask16>(hit >> 16), block_b, want);
+    uint32_t* out = ptr[b];
+    _mm512_storeu_si512(out, _mm512_maskz_compress_epi32(same_a, entry_a));
+    out += __builtin_popcount(same_a);
+    _mm512_storeu_si512(out, _mm512_maskz_compress_epi32(same_b, entry_b));
+    ptr[b] = out + __builtin_popcount(same_b);
+    hit &= ~(static_cast<uint32_t>(same_a) | static_cast<uint32_t>(same_b) << 16);
   }
 }
 
@@ -73,12 +84,12 @@ __attribute__((target("avx512f"))) void FillAvx512(const FillRun& run, uint32_t*
     const __m512i tag = _mm512_maskz_slli_epi32(
         kAll, _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(i)), lanes), kBlockBits);
     for (uint32_t t = 0; t < run.hits; ++t) {
-      const __mmask16 hit_a = _mm512_mask_cmplt_epu32_mask(sieved, a, interval);
       Scatter(_mm512_or_si512(tag, _mm512_and_si512(a, offset_mask)),
-              _mm512_maskz_srli_epi32(kAll, a, kBlockBits), hit_a, ptr);
-      const __mmask16 hit_b = _mm512_mask_cmplt_epu32_mask(sieved, b, interval);
-      Scatter(_mm512_or_si512(tag, _mm512_and_si512(b, offset_mask)),
-              _mm512_maskz_srli_epi32(kAll, b, kBlockBits), hit_b, ptr);
+              _mm512_maskz_srli_epi32(kAll, a, kBlockBits),
+              _mm512_mask_cmplt_epu32_mask(sieved, a, interval),
+              _mm512_or_si512(tag, _mm512_and_si512(b, offset_mask)),
+              _mm512_maskz_srli_epi32(kAll, b, kBlockBits),
+              _mm512_mask_cmplt_epu32_mask(sieved, b, interval), ptr);
       a = _mm512_add_epi32(a, p);
       b = _mm512_add_epi32(b, p);
     }
