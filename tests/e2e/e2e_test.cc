@@ -19,10 +19,17 @@
 #include "client/client.h"
 #include "client/format.h"
 #include "client/verify.h"
-#include "tests/e2e/harness.h"
+#include "tests/support/cluster.h"
+#include "tests/support/cluster_test.h"
 
 namespace zfactor::e2e {
 namespace {
+
+using support::BinDir;
+using support::LookupSemiprime;
+using support::RunCommand;
+using support::ScratchDir;
+using support::SourceDir;
 
 using client::Client;
 using client::ComputeOptions;
@@ -63,27 +70,23 @@ double Stat(Client& c, const std::string& key) {
   return it == stats.value().end() ? -1 : it->second;
 }
 
-class ServiceTest : public ::testing::Test {
+// A broker, a gateway and `workers` one-thread workers. The gateway answers
+// isprime inline only up to 30 digits, so 39-digit numbers take the queued path.
+class ServiceTest : public support::ClusterTest {
  protected:
-  void SetUp() override {
-    std::string missing;
-    if (!HaveExecutables(&missing)) GTEST_FAIL() << "not built: " << missing;
-    ASSERT_FALSE(scratch_.path().empty());
-    service_ = std::make_unique<Service>(scratch_.path());
-  }
   bool Start(int workers = 1) {
-    ServiceOptions o;
-    o.workers = workers;
-    return service_->Start(o);
+    if (!cluster_->StartBroker() || !cluster_->StartGateway({"--inline-prime-digits", "30"}))
+      return false;
+    for (int i = 0; i < workers; ++i) {
+      if (cluster_->StartWorker(1) < 0) return false;
+    }
+    return cluster_->WaitForWorkers(workers, support::kReadyTimeout);
   }
-
-  ScratchDir scratch_;
-  std::unique_ptr<Service> service_;  // destroyed (processes stopped) before scratch_
 };
 
 TEST_F(ServiceTest, InlineFactorAndIsPrime) {
   ASSERT_TRUE(Start());
-  Client c(service_->ClientOptions());
+  Client c(cluster_->ClientOptions());
   proto::Answer a = Final(c, proto::Kind::kFactor, "12");
   EXPECT_EQ(a.source, proto::Source::kInline);
   EXPECT_EQ(client::FormatFactorLine(a), "12: 2 2 3");
@@ -102,7 +105,7 @@ TEST_F(ServiceTest, QueuedSemiprimeThenCacheWithoutNewJob) {
   std::string n, p, q;
   ASSERT_TRUE(LookupSemiprime("C40_1", &n, &p, &q));
   ASSERT_TRUE(Start());
-  Client c(service_->ClientOptions());
+  Client c(cluster_->ClientOptions());
   const double submitted_before = Stat(c, "jobs_submitted");
 
   auto first = c.Factor(n);
@@ -129,7 +132,7 @@ TEST_F(ServiceTest, QueuedSemiprimeThenCacheWithoutNewJob) {
 
 TEST_F(ServiceTest, WaitOnQueuedJob) {
   ASSERT_TRUE(Start());
-  Client c(service_->ClientOptions());
+  Client c(cluster_->ClientOptions());
   auto queued = c.Factor(k2_128_1);  // 129 bits: above the inline threshold
   ASSERT_TRUE(queued.ok()) << queued.error().message;
   ASSERT_EQ(queued.value().source, proto::Source::kJob);
@@ -160,7 +163,7 @@ TEST_F(ServiceTest, IsPrimeQueuedPath) {
   std::string n, p, q;
   ASSERT_TRUE(LookupSemiprime("C40_1", &n, &p, &q));
   ASSERT_TRUE(Start());  // inline_prime_digits = 30: 39-digit numbers become jobs
-  Client c(service_->ClientOptions());
+  Client c(cluster_->ClientOptions());
   proto::Answer prime =
       Final(c, proto::Kind::kIsPrime, "170141183460469231731687303715884105727");  // 2^127-1
   EXPECT_EQ(prime.source, proto::Source::kJob);
@@ -175,7 +178,7 @@ TEST_F(ServiceTest, TwoClientsShareOneJob) {
   std::string n, p, q;
   ASSERT_TRUE(LookupSemiprime("C40_1", &n, &p, &q));
   ASSERT_TRUE(Start(/*workers=*/0));  // no worker yet: the job stays open
-  Client c1(service_->ClientOptions()), c2(service_->ClientOptions());
+  Client c1(cluster_->ClientOptions()), c2(cluster_->ClientOptions());
   const double submitted_before = Stat(c1, "jobs_submitted");
 
   ComputeOptions notify;
@@ -192,7 +195,7 @@ TEST_F(ServiceTest, TwoClientsShareOneJob) {
   EXPECT_EQ(a1.value().job, a2.value().job);
   EXPECT_EQ(Stat(c1, "jobs_submitted"), submitted_before + 1);
 
-  ASSERT_TRUE(service_->StartWorker());
+  ASSERT_GE(cluster_->StartWorker(1), 0);
   auto d1 = c1.WaitFinal(a1.value(), kJobTimeout);
   auto d2 = c2.WaitFinal(a2.value(), kJobTimeout);
   ASSERT_TRUE(d1.ok() && d2.ok());
@@ -210,7 +213,7 @@ TEST_F(ServiceTest, BatchAnswersInOrder) {
   std::string n30, p, q;
   ASSERT_TRUE(LookupSemiprime("C30_1", &n30, &p, &q));
   ASSERT_TRUE(Start());
-  Client c(service_->ClientOptions());
+  Client c(cluster_->ClientOptions());
   ComputeOptions opts;
   opts.wait_ms = 60000;
   auto items = c.FactorBatch({"12", k2_128_1, "97", n30, "-5"}, opts);
@@ -238,13 +241,13 @@ TEST_F(ServiceTest, CacheSurvivesGatewayRestart) {
   ASSERT_TRUE(Start());
   proto::Answer first;
   {
-    Client c(service_->ClientOptions());
+    Client c(cluster_->ClientOptions());
     first = Final(c, proto::Kind::kFactor, n);
     ASSERT_EQ(first.source, proto::Source::kJob);
   }
-  service_->StopGateway();
-  ASSERT_TRUE(service_->StartGateway());  // same cache file, new port
-  Client c(service_->ClientOptions());
+  cluster_->StopGateway();
+  ASSERT_TRUE(cluster_->RestartGateway());  // same cache file, new port
+  Client c(cluster_->ClientOptions());
   auto again = c.Factor(n);
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(again.value().source, proto::Source::kCache);
@@ -282,8 +285,8 @@ bool Alive(pid_t pid) { return kill(pid, 0) == 0 || errno != ESRCH; }
 class StackTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string missing;
-    if (!HaveExecutables(&missing)) GTEST_FAIL() << "not built: " << missing;
+    const std::string missing = support::MissingExecutable();
+    ASSERT_TRUE(missing.empty()) << "not built: " << missing;
     ASSERT_FALSE(scratch_.path().empty());
     const std::string ready = scratch_.path() + "/stack.ready";
     stack_ = std::make_unique<stack::Child>(

@@ -14,10 +14,14 @@
 #include <vector>
 
 #include "stack/child.h"
-#include "tests/e2e/harness.h"
+#include "tests/support/cluster.h"
 
 namespace zfactor::e2e {
 namespace {
+
+using support::BinDir;
+using support::RunCommand;
+using support::ScratchDir;
 
 using std::chrono::milliseconds;
 

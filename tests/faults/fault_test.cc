@@ -14,7 +14,6 @@
 #include <map>
 #include <random>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,10 +22,12 @@
 #include "client/client.h"
 #include "client/verify.h"
 #include "proto/codec.h"
-#include "tests/faults/cluster.h"
-#include "tests/faults/cluster_test.h"
+#include "tests/support/cluster.h"
+#include "tests/support/cluster_test.h"
 
 namespace zfactor::faults {
+
+using namespace support;  // the shared harness: Cluster, ScratchDir, ...
 namespace {
 
 using client::Client;
@@ -37,18 +38,6 @@ using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
 constexpr milliseconds kEventually{180000};  // generous: the machine is shared and slow
-
-// "name digits n p q" lines of ../shared/numbers/semiprimes.txt.
-bool Semiprime(const std::string& name, std::string* n) {
-  std::ifstream in(SourceDir() + "/../shared/numbers/semiprimes.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string tag, digits, p, q;
-    if (fields >> tag >> digits >> *n >> p >> q && tag == name) return true;
-  }
-  return false;
-}
 
 // Watches the broker's result stream: how many final results each job got.
 class ResultWatcher {
@@ -143,8 +132,8 @@ TEST_F(FaultTest, WorkerKilledMidJobIsFinishedByAnother) {
   // kill, the case proved nothing and is run again with the next number.
   bool killed_mid_job = false;
   for (const char* name : {"C50_1", "C50_2", "C50_3", "C60_1"}) {
-    std::string n;
-    ASSERT_TRUE(Semiprime(name, &n)) << name;
+    std::string n, p, q;
+    ASSERT_TRUE(LookupSemiprime(name, &n, &p, &q)) << name;
     auto queued = c.Factor(n);
     ASSERT_TRUE(queued.ok()) << queued.error().message;
     ASSERT_EQ(queued.value().source, proto::Source::kJob);
@@ -390,8 +379,9 @@ TEST_F(FaultTest, CancelledRunningJobFreesItsWorker) {
   Client c(cluster_->ClientOptions());
 
   std::string big, small;
-  ASSERT_TRUE(Semiprime("C100_1", &big));  // would take far longer than the deadline
-  ASSERT_TRUE(Semiprime("C30_1", &small));
+  std::string p, q;
+  ASSERT_TRUE(LookupSemiprime("C100_1", &big, &p, &q));  // would take far longer than the deadline
+  ASSERT_TRUE(LookupSemiprime("C30_1", &small, &p, &q));
   auto running = c.Factor(big);
   ASSERT_TRUE(running.ok()) << running.error().message;
   JobState last = JobState::kQueued;

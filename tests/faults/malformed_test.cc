@@ -12,10 +12,12 @@
 #include <zmq.hpp>
 
 #include "proto/codec.h"
-#include "tests/faults/cluster.h"
-#include "tests/faults/cluster_test.h"
+#include "tests/support/cluster.h"
+#include "tests/support/cluster_test.h"
 
 namespace zfactor::faults {
+
+using namespace support;  // the shared harness: Cluster, ScratchDir, ...
 namespace {
 
 using std::chrono::milliseconds;

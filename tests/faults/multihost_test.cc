@@ -11,9 +11,11 @@
 #include <thread>
 
 #include "client/client.h"
-#include "tests/faults/cluster.h"
+#include "tests/support/cluster.h"
 
 namespace zfactor::faults {
+
+using namespace support;  // the shared harness: Cluster, ScratchDir, ...
 namespace {
 
 using std::chrono::milliseconds;

@@ -1,4 +1,4 @@
-#include "tests/faults/cluster.h"
+#include "tests/support/cluster.h"
 
 #include <gmpxx.h>
 #include <gtest/gtest.h>
@@ -6,11 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <thread>
 
-namespace zfactor::faults {
+namespace zfactor::support {
 
 using std::chrono::milliseconds;
 
@@ -18,7 +21,8 @@ std::string BinDir() { return ZF_BIN_DIR; }
 std::string SourceDir() { return ZF_SOURCE_DIR; }
 
 std::string MissingExecutable() {
-  for (const char* name : {"zfactor-broker", "zfactor-gateway", "zfactor-worker"}) {
+  for (const char* name :
+       {"zfactor-broker", "zfactor-gateway", "zfactor-worker", "zfactor-stack", "zfactor"}) {
     const std::string path = BinDir() + "/" + name;
     if (access(path.c_str(), X_OK) != 0) return path;
   }
@@ -26,7 +30,7 @@ std::string MissingExecutable() {
 }
 
 ScratchDir::ScratchDir() {
-  char dir[] = "/tmp/zfactor-faults.XXXXXX";
+  char dir[] = "/tmp/zfactor-test.XXXXXX";
   if (mkdtemp(dir) != nullptr) path_ = dir;
 }
 
@@ -263,4 +267,26 @@ std::string RandomSemiprime(unsigned long seed, int bits_p, int bits_q) {
   return mpz_class(p * q).get_str();
 }
 
-}  // namespace zfactor::faults
+bool LookupSemiprime(const std::string& name, std::string* n, std::string* p, std::string* q) {
+  std::ifstream in(SourceDir() + "/../shared/numbers/semiprimes.txt");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string tag, digits;
+    if (fields >> tag >> digits >> *n >> *p >> *q && tag == name) return true;
+  }
+  return false;
+}
+
+int RunCommand(const std::string& command, std::string* output) {
+  output->clear();
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buf[4096];
+  std::size_t got;
+  while ((got = fread(buf, 1, sizeof(buf), pipe)) > 0) output->append(buf, got);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace zfactor::support

@@ -1,16 +1,16 @@
-// Fault-test harness: the real zfactor-broker, -gateway and -worker processes
-// on loopback (OS-picked ports read back from --ready-file), each owned by an
-// RAII guard that kills its whole process group when the test ends, passes
-// or fails. Unlike tests/e2e's harness it can SIGKILL any process and restart
-// it on the endpoints (and files) it had before.
+// Test harness for the end-to-end and fault tests: the real zfactor-broker,
+// -gateway and -worker processes on loopback (OS-picked ports read back from
+// --ready-file), each owned by an RAII guard that kills its whole process
+// group when the test ends, passes or fails. Any process can be SIGKILLed
+// and restarted on the endpoints (and files) it had before.
 //
 //   Cluster c(scratch.path());
 //   ASSERT_TRUE(c.StartBroker({"--journal", c.Path("journal.db")}));
 //   ASSERT_TRUE(c.StartGateway());
 //   int w = c.StartWorker();
 //   c.KillWorker(w);  // SIGKILL, reaped
-#ifndef ZFACTOR_TESTS_FAULTS_CLUSTER_H_
-#define ZFACTOR_TESTS_FAULTS_CLUSTER_H_
+#ifndef ZFACTOR_TESTS_SUPPORT_CLUSTER_H_
+#define ZFACTOR_TESTS_SUPPORT_CLUSTER_H_
 
 #include <chrono>
 #include <memory>
@@ -21,12 +21,13 @@
 #include "proto/messages.h"
 #include "stack/child.h"
 
-namespace zfactor::faults {
+namespace zfactor::support {
 
 // The build's bin/ directory.
 std::string BinDir();
 std::string SourceDir();
-// Empty when every executable exists; otherwise the first missing path.
+// Empty when every executable the tests run (zfactor-broker, -gateway,
+// -worker, -stack and zfactor) exists; otherwise the first missing path.
 std::string MissingExecutable();
 
 // A fresh directory under /tmp, removed with its files on destruction.
@@ -144,6 +145,13 @@ std::string VerifyFactorAnswer(const proto::Answer& answer);
 // `bits_q` bits (top bit set), drawn from a generator seeded with `seed`.
 std::string RandomSemiprime(unsigned long seed, int bits_p, int bits_q);
 
-}  // namespace zfactor::faults
+// Reads "name digits n p q" lines of ../shared/numbers/semiprimes.txt;
+// false when `name` is not there.
+bool LookupSemiprime(const std::string& name, std::string* n, std::string* p, std::string* q);
 
-#endif  // ZFACTOR_TESTS_FAULTS_CLUSTER_H_
+// Runs a shell command; returns its exit status and stdout.
+int RunCommand(const std::string& command, std::string* output);
+
+}  // namespace zfactor::support
+
+#endif  // ZFACTOR_TESTS_SUPPORT_CLUSTER_H_

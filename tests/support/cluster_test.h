@@ -1,17 +1,17 @@
-// The fixture every fault test starts from: a scratch directory and an empty
+// The fixture every end-to-end and fault test starts from: a scratch directory and an empty
 // Cluster in it; everything the cluster started is killed before the
 // directory is removed.
-#ifndef ZFACTOR_TESTS_FAULTS_CLUSTER_TEST_H_
-#define ZFACTOR_TESTS_FAULTS_CLUSTER_TEST_H_
+#ifndef ZFACTOR_TESTS_SUPPORT_CLUSTER_TEST_H_
+#define ZFACTOR_TESTS_SUPPORT_CLUSTER_TEST_H_
 
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
 
-#include "tests/faults/cluster.h"
+#include "tests/support/cluster.h"
 
-namespace zfactor::faults {
+namespace zfactor::support {
 
 class ClusterTest : public ::testing::Test {
  protected:
@@ -28,6 +28,6 @@ class ClusterTest : public ::testing::Test {
   std::unique_ptr<Cluster> cluster_;  // destroyed (processes killed) before scratch_
 };
 
-}  // namespace zfactor::faults
+}  // namespace zfactor::support
 
-#endif  // ZFACTOR_TESTS_FAULTS_CLUSTER_TEST_H_
+#endif  // ZFACTOR_TESTS_SUPPORT_CLUSTER_TEST_H_
