@@ -72,6 +72,7 @@ proto::Status Gateway::Impl::Init() {
     router_.set(zmq::sockopt::maxmsgsize, kMaxFrameBytes);
     dealer_.set(zmq::sockopt::linger, 0);
     sub_.set(zmq::sockopt::linger, 0);
+    sub_.set(zmq::sockopt::rcvhwm, kSubHwm);
     sub_.set(zmq::sockopt::subscribe, proto::PubTopic(MsgType::kResult));
     sub_.set(zmq::sockopt::subscribe, proto::PubTopic(MsgType::kState));
     dealer_.connect(config_.broker);

@@ -63,6 +63,9 @@ constexpr int kMaxPollMs = 100;
 // Frames larger than this are dropped by ZeroMQ before they reach the codec
 // (which answers anything above the 1 MiB body limit with too_large).
 constexpr int64_t kMaxFrameBytes = 16 << 20;
+// Result-stream messages buffered for this gateway, as many as the broker's
+// PUB keeps per subscriber (PROTOCOL.md section 6).
+constexpr int kSubHwm = 100000;
 
 // How a reply gets back to a client: its ROUTER identity, and whether it
 // sent an empty delimiter frame (REQ, or a DEALER imitating one).
