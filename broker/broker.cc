@@ -398,9 +398,14 @@ void Broker::OnBackMessage(const std::string& identity, const Internal& m) {
     case MsgType::kFailed:
       OnJobEnd(identity, m);
       return;
-    case MsgType::kProgress:
+    case MsgType::kProgress: {
+      auto it = jobs_.find(m.job);
+      if (it != jobs_.end() && it->second.running && it->second.worker == identity) {
+        it->second.progress_ms = core::NowMs();
+      }
       ZF_LOG(kDebug) << "job " << m.job << ": " << m.stage << " " << m.fraction;
       return;
+    }
     case MsgType::kHeartbeat:
       // From an unknown peer (e.g. after a broker restart) it is ignored: that
       // worker hears no heartbeats, reconnects and sends `ready`.
@@ -531,6 +536,7 @@ void Broker::Dispatch() {
     }
     job.running = true;
     job.worker = best->identity;
+    job.progress_ms = core::NowMs();
     best->running.insert(job.id);
     ++running_;
     PublishState(job, JobState::kRunning);
@@ -657,6 +663,19 @@ void Broker::PurgeExpired() {
     if (w.expiry_ms < now) dead.push_back(identity);
   }
   for (const std::string& identity : dead) RemoveWorker(identity, /*died=*/true, "went silent");
+  if (config_.progress_timeout_ms > 0) {
+    std::map<std::string, std::string> hung;  // worker -> a job it made no progress on
+    for (const auto& [id, job] : jobs_) {
+      if (job.running && now - job.progress_ms > config_.progress_timeout_ms) {
+        hung.emplace(job.worker, id);
+      }
+    }
+    for (const auto& [identity, job] : hung) {
+      const std::string why = "hung (no progress on job " + job + " for " +
+                              std::to_string(config_.progress_timeout_ms / 1000) + " s)";
+      RemoveWorker(identity, /*died=*/true, why.c_str());
+    }
+  }
   for (auto it = gateways_.begin(); it != gateways_.end();) {
     it = it->second.expiry_ms < now ? gateways_.erase(it) : std::next(it);
   }

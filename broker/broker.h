@@ -20,6 +20,10 @@
 //    large jobs (PROTOCOL.md section 4).
 //  - Load balancing by credit: a worker's `ready` capacity is the most jobs it
 //    is ever sent at once; each job goes to the worker with the most free credit.
+//  - Progress deadline: workers report every computing job as alive each
+//    heartbeat interval; a running job silent for progress_timeout_ms marks
+//    its worker hung, which is then treated as dead (its jobs re-queued,
+//    counting against their retries).
 //  - Retry cap: a job whose worker died `max_retries` times is published as
 //    failed (internal, "worker lost N times"). A worker's clean `bye`, or a
 //    failed send to it, re-queues its jobs without counting against them.
@@ -70,6 +74,10 @@ struct BrokerConfig {
   int liveness = 3;  // heartbeats missed before a peer is dead
   int max_queue = 100000;
   int max_retries = 3;
+  // A running job whose worker sent no `progress` for it for this long means
+  // a hung worker (heartbeats flowing, computation stuck): the worker is
+  // declared dead and its jobs re-queued. 0 = no deadline.
+  int64_t progress_timeout_ms = 300000;
   int64_t lane_step_ms = 10000;   // job_queue.h
   int reserve_slots = 1;          // worker slots large jobs may not take (see Reserve above)
   uint32_t busy_retry_ms = 1000;  // retry_after_ms in a `busy` rejection
@@ -108,7 +116,8 @@ class Broker {
     int64_t submit_ms = 0;   // for zfactor_job_seconds
     int64_t enqueue_ms = 0;  // for the queue's FIFO/aging order
     bool running = false;
-    std::string worker;  // identity, when running
+    std::string worker;       // identity, when running
+    int64_t progress_ms = 0;  // when running: dispatch, or the last `progress` from its worker
     int deaths = 0;      // times its worker died while running it
     bool cancel_requested = false;
   };

@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
   flags.Define("liveness", &config.liveness, "heartbeats missed before a worker is dead");
   flags.Define("max-queue", &config.max_queue, "queued jobs before submits are rejected busy");
   flags.Define("max-retries", &config.max_retries, "worker deaths after which a job fails");
+  int progress_timeout_ms = static_cast<int>(config.progress_timeout_ms);
+  flags.Define("progress-timeout-ms", &progress_timeout_ms,
+               "a running job without progress for this long marks its worker hung (0: off)");
   flags.Define("reserve-slots", &config.reserve_slots,
                "worker slots large jobs may not take, kept for small and medium ones");
   auto parsed = flags.Parse(argc, argv);
@@ -40,6 +43,7 @@ int main(int argc, char** argv) {
   }
   if (flags.help_requested()) return 0;
   config.journal_keep_finished = journal_keep;
+  config.progress_timeout_ms = progress_timeout_ms;
   core::InitLogging("broker");
   core::InstallStopHandlers();
 

@@ -56,8 +56,14 @@ struct Hooks {
   // Called now and then with a stage name ("ecm", "siqs", ...) and a
   // fraction done in [0, 1] (or -1 when unknown).
   std::function<void(const std::string& stage, double fraction)> on_progress;
+  // Counts every poll of the cancel flag: proof of life for a watchdog (the
+  // worker reports a job as progressing while this count moves).
+  std::atomic<uint64_t>* polls = nullptr;
 
-  bool Cancelled() const { return cancel != nullptr && cancel->load(std::memory_order_relaxed); }
+  bool Cancelled() const {
+    if (polls != nullptr) polls->fetch_add(1, std::memory_order_relaxed);
+    return cancel != nullptr && cancel->load(std::memory_order_relaxed);
+  }
 };
 
 // How much work one factorization may spend. When the budget runs out the

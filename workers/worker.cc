@@ -159,6 +159,8 @@ void Worker::RunTask(Task& task, zmq::socket_t& out) {
   budget.max_seconds = job.max_seconds.value_or(0);
   math::Hooks hooks;
   hooks.cancel = &task.cancel;
+  hooks.polls = &task.polls;
+  task.polls.fetch_add(1, std::memory_order_relaxed);  // started
   int64_t last_progress = core::NowMs();
   const std::thread::id compute_thread = std::this_thread::get_id();
   hooks.on_progress = [&](const std::string& stage, double fraction) {
@@ -203,12 +205,19 @@ void Worker::Connect() {
   dealer_->set(zmq::sockopt::rcvhwm, kDealerHwm);
   dealer_->set(zmq::sockopt::maxmsgsize, int64_t{4} << 20);
   dealer_->connect(config_.broker);
+  held_over_.clear();
+  for (const auto& [id, task] : tasks_) held_over_.insert(id);
+  AnnounceCapacity();
+  last_heard_ms_ = core::NowMs();
+}
+
+void Worker::AnnounceCapacity() {
   Internal ready;
   ready.type = MsgType::kReady;
-  ready.capacity = static_cast<uint32_t>(config_.threads);
+  ready.capacity = static_cast<uint32_t>(
+      std::max<int64_t>(0, config_.threads - static_cast<int64_t>(held_over_.size())));
   ready.name = config_.name;
   SendToBroker(ready);
-  last_heard_ms_ = core::NowMs();
 }
 
 void Worker::Run() {
@@ -230,10 +239,13 @@ void Worker::Run() {
                          << tasks_.size() << " jobs in hand)";
         reconnects_->Increment();
         Connect();
-      } else if (now - last_sent_ms_ >= config_.heartbeat_ms) {
-        Internal hb;
-        hb.type = MsgType::kHeartbeat;
-        SendToBroker(hb);
+      } else {
+        if (now - last_live_report_ms_ >= config_.heartbeat_ms) ReportLiveJobs();
+        if (now - last_sent_ms_ >= config_.heartbeat_ms) {
+          Internal hb;
+          hb.type = MsgType::kHeartbeat;
+          SendToBroker(hb);
+        }
       }
       in_progress_->Set(static_cast<double>(tasks_.size()));
     } catch (const zmq::error_t& e) {
@@ -315,8 +327,26 @@ void Worker::HandleResults() {
   while (core::RecvMultipart(results_, &frames, zmq::recv_flags::dontwait)) {
     if (frames.size() != 3) continue;  // cannot happen: compute threads send three frames
     const std::string tag = core::ToString(frames[0]);
-    if (tag == kTagFinal) tasks_.erase(core::ToString(frames[1]));
+    const std::string job = core::ToString(frames[1]);
     SendBody(core::ToString(frames[2]));
+    if (tag != kTagFinal) continue;
+    tasks_.erase(job);
+    if (held_over_.erase(job) > 0) AnnounceCapacity();  // its thread is free again
+  }
+}
+
+void Worker::ReportLiveJobs() {
+  last_live_report_ms_ = core::NowMs();
+  for (auto& [id, task] : tasks_) {
+    const uint64_t polls = task->polls.load(std::memory_order_relaxed);
+    if (polls == task->reported_polls) continue;
+    task->reported_polls = polls;
+    Internal p;
+    p.type = MsgType::kProgress;
+    p.job = id;
+    p.stage = "alive";
+    p.fraction = -1;
+    SendToBroker(p);
   }
 }
 

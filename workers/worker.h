@@ -9,12 +9,19 @@
 // DEALER and forwards to the broker.
 //
 // Protocol behaviour:
-//  - On start and on every reconnect: `ready` {capacity: threads, name}.
+//  - On start and on every reconnect: `ready` {capacity, name}, capacity being
+//    the threads not busy with jobs held over from the previous connection
+//    (announced again as those end), so a thread that is stuck on a job is
+//    never offered to the broker again.
 //  - `job`: queued for a compute thread (a job id already held is ignored, so
 //    a job re-sent after a reconnect runs once). The answer is `result` with
 //    state done (verified by Compute), `failed` when Compute returns an error,
 //    or `result` with state cancelled (plus the partial result) after `cancel`.
-//  - `progress` at most once per progress interval per job.
+//  - `progress` at most once per progress interval per job from the algorithm
+//    (stage, fraction), and once per heartbeat interval for every job whose
+//    computation is alive (it polled its cancel flag since the last report;
+//    stage "alive", fraction -1). A job whose thread is stuck sends nothing,
+//    and the broker's progress deadline catches it.
 //  - Heartbeat when nothing was sent for a heartbeat interval. When the broker
 //    has been silent for liveness x interval: close the socket, open a new one,
 //    send `ready` again. Jobs still running keep running and their answers go
@@ -32,6 +39,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -77,17 +85,24 @@ class Worker {
   struct Task {
     proto::Internal job;
     std::atomic<bool> cancel{false};
+    std::atomic<uint64_t> polls{0};  // math::Hooks::polls: moves while the job computes
+    uint64_t reported_polls = 0;     // I/O thread only
   };
 
   void ComputeLoop(int index);
   void RunTask(Task& task, zmq::socket_t& out);
   void Connect();
+  // Sends `ready` with the threads not taken by held-over jobs.
+  void AnnounceCapacity();
   void HandleBroker();
   void HandleResults();
   void OnBrokerMessage(const proto::Internal& m);
   bool SendToBroker(const proto::Internal& m);
   bool SendBody(const std::string& body);
   void StopThreads();
+  // Sends `progress` for every job whose computation polled since the last
+  // report, so the broker's progress deadline sees it alive.
+  void ReportLiveJobs();
 
   WorkerConfig config_;
   std::atomic<bool> stop_{false};
@@ -97,9 +112,14 @@ class Worker {
   std::unique_ptr<zmq::socket_t> dealer_;  // I/O thread only
   int64_t last_heard_ms_ = 0;
   int64_t last_sent_ms_ = 0;
+  int64_t last_live_report_ms_ = 0;
 
   // Jobs received and not yet answered (I/O thread only).
   std::map<std::string, std::shared_ptr<Task>> tasks_;
+  // Of those, the ones held over from a previous connection: the broker does
+  // not count them against this connection's credit, so the capacity
+  // announced in `ready` leaves their threads out until they end.
+  std::set<std::string> held_over_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -434,6 +434,37 @@ TEST_F(BrokerTest, ASingleSlotIsNeverReserved) {
   EXPECT_EQ(big->job, "big");
 }
 
+TEST_F(BrokerTest, AJobWithoutProgressMarksItsWorkerHung) {
+  BrokerConfig c;
+  c.heartbeat_ms = 50;
+  c.liveness = 20;               // a 1 s lease: heartbeats alone keep a worker alive
+  c.progress_timeout_ms = 400;   // but a running job must report progress
+  Start(c);
+  FakeWorker& hung = AddWorker(1);
+  ASSERT_EQ(Ask(Submit("stuck", "123456789")).type, MsgType::kAccepted);
+  auto job = hung.Recv();
+  ASSERT_TRUE(job);
+  // Heartbeats keep flowing from `hung`, but no progress: the job is re-queued.
+  EXPECT_TRUE(SawState("stuck", JobState::kQueued));
+  FakeWorker& healthy = AddWorker(1);
+  auto again = healthy.Recv();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->job, "stuck");
+  // A worker that reports progress keeps its job past the deadline.
+  for (int i = 0; i < 12; ++i) {
+    Internal p = Msg(MsgType::kProgress, "stuck");
+    p.stage = "alive";
+    p.fraction = -1;
+    healthy.Send(p);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  healthy.Answer(*again);
+  auto r = ResultOf("stuck");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->state, JobState::kDone);
+  EXPECT_GE(Stats()["worker_deaths"], 1);
+}
+
 TEST_F(BrokerTest, SilentWorkersJobGoesToAnotherWorker) {
   BrokerConfig c;
   c.heartbeat_ms = 50;

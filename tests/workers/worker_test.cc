@@ -215,6 +215,27 @@ TEST_F(WorkerTest, ReportsProgressOnALongJob) {
   EXPECT_EQ(r->second.state, JobState::kCancelled);
 }
 
+TEST_F(WorkerTest, ReportsEveryComputingJobAliveEachHeartbeat) {
+  Start(/*heartbeat_ms=*/100);
+  ExpectReady();
+  broker_.Send(Job("slow", kSemiprime60));
+  int alive = 0;
+  for (int i = 0; i < 100 && alive < 3; ++i) {
+    auto p = broker_.RecvType(MsgType::kProgress);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->second.job, "slow");
+    if (p->second.stage == "alive") {
+      EXPECT_EQ(p->second.fraction, -1.0);
+      ++alive;
+    }
+  }
+  EXPECT_EQ(alive, 3);
+  broker_.Send(Cancel("slow"));
+  auto r = broker_.RecvType(MsgType::kResult);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->second.state, JobState::kCancelled);
+}
+
 TEST_F(WorkerTest, DuplicateJobRunsOnce) {
   Start();
   ExpectReady();
@@ -260,6 +281,7 @@ TEST_F(WorkerTest, ReconnectsAfterBrokerSilenceAndKeepsItsJobs) {
   auto again = broker_.RecvType(MsgType::kReady);
   ASSERT_TRUE(again) << "no reconnect";
   EXPECT_NE(again->first, first) << "a new connection has a new identity";
+  EXPECT_EQ(again->second.capacity, 1u) << "one of two threads still runs the held-over job";
   broker_.set_heartbeat(true);
   // The job kept running across the reconnect; its answer comes on the new connection.
   broker_.SendTo(again->first, Cancel("kept"));
@@ -268,6 +290,11 @@ TEST_F(WorkerTest, ReconnectsAfterBrokerSilenceAndKeepsItsJobs) {
   EXPECT_EQ(r->first, again->first);
   EXPECT_EQ(r->second.job, "kept");
   EXPECT_EQ(r->second.state, JobState::kCancelled);
+  // Its thread is offered again.
+  auto full = broker_.RecvType(MsgType::kReady);
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->first, again->first);
+  EXPECT_EQ(full->second.capacity, 2u);
 }
 
 TEST_F(WorkerTest, SaysByeOnStop) {
