@@ -67,19 +67,28 @@ __attribute__((target("avx512f"))) inline void Scatter(__m512i entry_a, __m512i 
   }
 }
 
+// The bytes of the `valid` lanes from p (none read past them).
+__attribute__((target("avx512f"))) inline __m128i LoadBytes(const uint8_t* p, __mmask16 valid) {
+  if (valid == kAll) return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  alignas(16) uint8_t bytes[16] = {};
+  for (int k = 0; valid >> k != 0; ++k) bytes[k] = p[k];
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(bytes));
+}
+
 }  // namespace
 
 __attribute__((target("avx512f"))) void FillAvx512(const FillRun& run, uint32_t** ptr) {
   const __m512i interval = _mm512_set1_epi32(static_cast<int>(run.num_blocks << kBlockBits));
   const __m512i offset_mask = _mm512_set1_epi32(kBlockSize - 1);
   const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  uint32_t i = run.begin;
-  for (; i + 16 <= run.end; i += 16) {
-    const __m512i p = _mm512_loadu_si512(run.prime + i);
-    __m512i a = _mm512_loadu_si512(run.root1 + i);
-    __m512i b = _mm512_loadu_si512(run.root2 + i);
-    const __m512i lp = _mm512_maskz_cvtepu8_epi32(
-        kAll, _mm_loadu_si128(reinterpret_cast<const __m128i*>(run.logp + i)));
+  // 16 primes a step; the last step of a run masks off the lanes past its end.
+  for (uint32_t i = run.begin; i < run.end; i += 16) {
+    const __mmask16 valid =
+        run.end - i >= 16 ? kAll : static_cast<__mmask16>((1u << (run.end - i)) - 1);
+    const __m512i p = _mm512_maskz_loadu_epi32(valid, run.prime + i);
+    __m512i a = _mm512_maskz_loadu_epi32(valid, run.root1 + i);
+    __m512i b = _mm512_maskz_loadu_epi32(valid, run.root2 + i);
+    const __m512i lp = _mm512_maskz_cvtepu8_epi32(valid, LoadBytes(run.logp + i, valid));
     const __mmask16 sieved = _mm512_test_epi32_mask(lp, lp);
     const __m512i tag = _mm512_maskz_slli_epi32(
         kAll, _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(i)), lanes), kBlockBits);
@@ -94,9 +103,6 @@ __attribute__((target("avx512f"))) void FillAvx512(const FillRun& run, uint32_t*
       b = _mm512_add_epi32(b, p);
     }
   }
-  FillRun rest = run;
-  rest.begin = i;
-  FillPortable(rest, ptr);
 }
 
 FillFn BestFill() {

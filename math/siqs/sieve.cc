@@ -116,6 +116,7 @@ void BlockSieve::SieveBlock(const PolyState& poly, uint32_t block) {
   for (size_t seg = 0; seg < seg_logp_.size(); ++seg) {
     const uint8_t lp = seg_logp_[seg];
     const uint32_t seg_end = seg_end_[seg * num_blocks_ + block];
+#pragma GCC unroll 8
     for (; k < seg_end; ++k) s[entries[k] & (kBlockSize - 1)] += lp;
   }
 }
