@@ -25,14 +25,16 @@ trap 'exit 130' INT TERM
 
 if [ "${1:-}" = "--serve" ]; then
   echo "zfactor: serving on tcp://127.0.0.1:5555 (metrics: gateway :9100, broker :9101, worker :9102); Ctrl-C stops it"
-  "$bin/zfactor-stack" --cache "$state/cache.db" --listen tcp://127.0.0.1:5555 &
+  "$bin/zfactor-stack" --cache "$state/cache.db" --journal "$state/journal.db" \
+    --listen tcp://127.0.0.1:5555 &
   stack_pid=$!
   wait "$stack_pid"
   exit 0
 fi
 
 # Demo: OS-picked ports, so it never collides with a running service.
-"$bin/zfactor-stack" --port-base 0 --cache "$state/cache.db" --ready-file "$state/ready" \
+"$bin/zfactor-stack" --port-base 0 --cache "$state/cache.db" --journal "$state/journal.db" \
+  --ready-file "$state/ready" \
   2> "$state/stack.log" &
 stack_pid=$!
 for _ in $(seq 1 200); do

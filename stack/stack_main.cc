@@ -53,6 +53,7 @@ struct Options {
   int workers = 1;
   int threads = 0;  // 0: the worker uses all cores
   std::string cache;
+  std::string journal = "./zfactor-journal.db";
   std::string ready_file;
   std::string bin_dir;
   int grace_ms = 5000;
@@ -73,6 +74,8 @@ std::optional<int> ParseOptions(int argc, char** argv, Options* o) {
   flags.Define("workers", &o->workers, "worker processes");
   flags.Define("threads", &o->threads, "compute threads per worker (0: all cores)");
   flags.Define("cache", &o->cache, "gateway result cache (default: the gateway's own default)");
+  flags.Define("journal", &o->journal,
+               "broker journal: accepted jobs survive a broker crash (empty: none)");
   flags.Define("metrics-base", &o->metrics_base,
                "Prometheus /metrics on 127.0.0.1: gateway P, broker P+1, worker i P+1+i; "
                "-1 turns metrics off; -2 means 9100, or an OS-picked port for every "
@@ -150,9 +153,14 @@ class Stack {
     run_dir_ = dir;
 
     const std::string bin = options_.bin_dir + "/";
-    Child& broker =
-        Add("broker", {bin + "zfactor-broker", "--front", Endpoint(options_.port_base, 1), "--back",
-                       Endpoint(options_.port_base, 2), "--pub", Endpoint(options_.port_base, 3)});
+    std::vector<std::string> broker_argv = {
+        bin + "zfactor-broker", "--front", Endpoint(options_.port_base, 1), "--back",
+        Endpoint(options_.port_base, 2), "--pub", Endpoint(options_.port_base, 3)};
+    if (!options_.journal.empty()) {
+      broker_argv.push_back("--journal");
+      broker_argv.push_back(options_.journal);
+    }
+    Child& broker = Add("broker", broker_argv);
     if (!StartAndWait(broker, {"front", "back", "pub"})) return false;
 
     const std::string listen =

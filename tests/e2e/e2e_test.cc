@@ -293,6 +293,7 @@ class StackTest : public ::testing::Test {
         "zfactor-stack",
         std::vector<std::string>{BinDir() + "/zfactor-stack", "--port-base", "0", "--workers", "1",
                                  "--threads", "1", "--cache", scratch_.path() + "/cache.db",
+                                 "--journal", scratch_.path() + "/journal.db",
                                  "--ready-file", ready},
         ready);
     ASSERT_TRUE(stack_->Start());
