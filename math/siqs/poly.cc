@@ -14,6 +14,22 @@ double LogMpz(const mpz_class& x) {
   return std::log(d) + static_cast<double>(exp) * std::log(2.0);
 }
 
+// r = (r + d) mod p, or (r - d) mod p when `subtract`, for both roots of n
+// primes (REQUIRES: r, d < p). A hot loop: compiled for AVX-512 and AVX2 as
+// well as the baseline, the best picked at load time.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void ShiftRoots(
+    const uint32_t* prime, const uint32_t* delta, uint32_t n, uint32_t* root1, uint32_t* root2,
+    bool subtract) {
+  for (uint32_t k = 0; k < n; ++k) {
+    const uint32_t p = prime[k];
+    const uint32_t d = subtract ? p - delta[k] : delta[k];
+    const uint32_t r1 = root1[k] + d;
+    const uint32_t r2 = root2[k] + d;
+    root1[k] = r1 >= p ? r1 - p : r1;
+    root2[k] = r2 >= p ? r2 - p : r2;
+  }
+}
+
 }  // namespace
 
 ASelector::ASelector(const FactorBase& fb, uint32_t half_width) : fb_(fb) {
@@ -136,28 +152,18 @@ void PolyState::NextB(uint32_t i) {
   while (((i >> v) & 1) == 0) ++v;
   const uint32_t size = fb_.size();
   const uint32_t* delta = &bainv_[static_cast<size_t>(v) * size];
+  const uint32_t first = fb_.first_sieved;
   if (sign_[v] > 0) {
     // B -> B - 2 B_v moves every root by +2 B_v / A.
     b_ -= 2 * a_.b_terms[v];
     sign_[v] = -1;
-    for (uint32_t k = fb_.first_sieved; k < size; ++k) {
-      const uint32_t p = fb_.prime[k];
-      uint32_t r1 = root1_[k] + delta[k];
-      uint32_t r2 = root2_[k] + delta[k];
-      root1_[k] = r1 >= p ? r1 - p : r1;
-      root2_[k] = r2 >= p ? r2 - p : r2;
-    }
+    ShiftRoots(fb_.prime.data() + first, delta + first, size - first, root1_.data() + first,
+               root2_.data() + first, /*subtract=*/false);
   } else {
     b_ += 2 * a_.b_terms[v];
     sign_[v] = 1;
-    for (uint32_t k = fb_.first_sieved; k < size; ++k) {
-      const uint32_t p = fb_.prime[k];
-      const uint32_t d = p - delta[k];
-      uint32_t r1 = root1_[k] + d;
-      uint32_t r2 = root2_[k] + d;
-      root1_[k] = r1 >= p ? r1 - p : r1;
-      root2_[k] = r2 >= p ? r2 - p : r2;
-    }
+    ShiftRoots(fb_.prime.data() + first, delta + first, size - first, root1_.data() + first,
+               root2_.data() + first, /*subtract=*/true);
   }
   c_ = b_ * b_ - fb_.kn;
   mpz_divexact(c_.get_mpz_t(), c_.get_mpz_t(), a_.a.get_mpz_t());
