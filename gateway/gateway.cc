@@ -103,6 +103,8 @@ proto::Status Gateway::Impl::Init() {
                                         "Jobs the broker accepted from this gateway");
   events_metric_ =
       &metrics_.Counter("zfactor_gateway_events_total", "Job-end events sent to clients");
+  reconcile_metric_ = &metrics_.Counter("zfactor_gateway_reconcile_submits_total",
+                                        "Open jobs submitted again to reconcile with the broker");
   for (const char* kind : {"isprime", "factor"}) {
     metrics_.Counter("zfactor_gateway_inline_answers_total", "Numbers answered inline",
                      {{"kind", kind}});
@@ -256,14 +258,15 @@ void Gateway::Impl::Reconcile(int64_t now) {
   int sent = 0;
   for (auto& [id, job] : jobs_) {
     if (unacked_.count(id) || now < job.retry_at_ms) continue;
-    const int64_t quiet_ms =
-        int64_t{config_.reconcile_ms} * std::min(1 << std::min(job.reconciles, 4), kMaxReconcileBackoff);
+    const int64_t quiet_ms = int64_t{config_.reconcile_ms}
+                             << std::min(job.reconciles, kMaxReconcileDoublings);
     if (job.submitted && now - job.heard_ms < quiet_ms) continue;
     if (!Submit(job).ok()) break;  // the send queue is full: the next sweep goes on
     ++job.reconciles;
     if (++sent == kMaxReconcileSubmits) break;
   }
   if (sent > 0) {
+    reconcile_metric_->Increment(sent);
     ZF_LOG(kDebug) << "reconcile: submitted " << sent << " open jobs again";
   }
 }

@@ -54,8 +54,8 @@ constexpr int64_t kClientTurnMs = 50;
 constexpr int64_t kReconcileSweepMs = 1000;
 constexpr int kMaxReconcileSubmits = 2048;
 // A job quiet through several sweeps is checked less often: reconcile_ms,
-// then twice that, and so on up to this many times reconcile_ms.
-constexpr int kMaxReconcileBackoff = 8;
+// then twice that, and so on, doubling at most this many times (to 8x).
+constexpr int kMaxReconcileDoublings = 3;
 // retry_after_ms in a `busy` answer for a client over its own limits.
 constexpr uint32_t kClientBusyRetryMs = 1000;
 // The loop wakes at least this often to run timers and notice Stop().
@@ -293,6 +293,7 @@ class Gateway::Impl {
   prometheus::Gauge* broker_up_metric_ = nullptr;
   prometheus::Counter* submitted_metric_ = nullptr;
   prometheus::Counter* events_metric_ = nullptr;
+  prometheus::Counter* reconcile_metric_ = nullptr;
   uint64_t reported_hits_ = 0, reported_misses_ = 0, reported_evictions_ = 0;
 };
 
