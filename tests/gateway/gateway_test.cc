@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <msgpack.hpp>
 #include <map>
 #include <mutex>
@@ -322,6 +323,13 @@ class GatewayTest : public ::testing::Test {
     thread_ = std::thread([g = gateway_.get()] { g->Run(); });
     endpoint_ = gateway_->listen_endpoint();
   }
+  // Restarts the gateway with Config() changed by `change`.
+  void Reconfigure(const std::function<void(GatewayConfig&)>& change) {
+    StopGateway();
+    GatewayConfig config = Config();
+    change(config);
+    StartGateway(config);
+  }
   void StopGateway() {
     if (!gateway_) return;
     gateway_->Stop();
@@ -592,10 +600,8 @@ TEST_F(GatewayTest, BatchWithABadElement) {
 }
 
 TEST_F(GatewayTest, InlineBudgetQueuesTheRest) {
-  StopGateway();
-  GatewayConfig config = Config();
-  config.inline_budget_ms = 0;  // only the first small number is computed inline
-  StartGateway(config);
+  // Only the first small number is computed inline.
+  Reconfigure([](GatewayConfig& c) { c.inline_budget_ms = 0; });
   auto client = NewClient();
   Request r;
   r.op = Op::kIsPrime;
@@ -934,10 +940,7 @@ TEST_F(GatewayTest, MutatedBodiesAlwaysGetAReply) {
 }
 
 TEST_F(GatewayTest, StatsMergeGatewayAndBroker) {
-  StopGateway();
-  GatewayConfig config = Config();
-  config.metrics = "127.0.0.1:0";
-  StartGateway(config);
+  Reconfigure([](GatewayConfig& c) { c.metrics = "127.0.0.1:0"; });
   auto client = NewClient();
   ASSERT_TRUE(client->Call(Compute(Op::kFactor, "12")).ok);
   QueueBig(*client);
@@ -1002,10 +1005,7 @@ TEST_F(GatewayTest, RestartServesTheCacheAndJobRecords) {
 }
 
 TEST_F(GatewayTest, AResultLostOnTheStreamReachesANotifyOnlyClient) {
-  StopGateway();
-  GatewayConfig config = Config();
-  config.reconcile_ms = 200;
-  StartGateway(config);
+  Reconfigure([](GatewayConfig& c) { c.reconcile_ms = 200; });
   auto client = NewClient();
   Request request = Compute(Op::kFactor, kBig);
   request.notify = true;
@@ -1028,10 +1028,7 @@ TEST_F(GatewayTest, AResultLostOnTheStreamReachesANotifyOnlyClient) {
 }
 
 TEST_F(GatewayTest, AnAcceptedJobStaysOpenWhenAReconcileSubmitIsRejected) {
-  StopGateway();
-  GatewayConfig config = Config();
-  config.reconcile_ms = 100;
-  StartGateway(config);
+  Reconfigure([](GatewayConfig& c) { c.reconcile_ms = 100; });
   auto client = NewClient();
   const std::string job = QueueBig(*client);
   ASSERT_FALSE(job.empty());
@@ -1049,11 +1046,10 @@ TEST_F(GatewayTest, AnAcceptedJobStaysOpenWhenAReconcileSubmitIsRejected) {
 }
 
 TEST_F(GatewayTest, PerClientLimitsGiveBusyToThatClientOnly) {
-  StopGateway();
-  GatewayConfig config = Config();
-  config.max_client_jobs = 2;
-  config.max_client_held = 2;
-  StartGateway(config);
+  Reconfigure([](GatewayConfig& c) {
+    c.max_client_jobs = 2;
+    c.max_client_held = 2;
+  });
   auto greedy = NewClient();
   auto other = NewClient();
   const std::string job1 = QueueBig(*greedy, kBig);
