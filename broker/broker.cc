@@ -97,7 +97,7 @@ Broker::Broker(BrokerConfig config)
       &metrics_.Counter("zfactor_broker_malformed_total",
                         "Messages dropped because they did not decode or were unexpected");
   m_->deaths = &metrics_.Counter("zfactor_worker_deaths_total",
-                                 "Workers declared dead (silent past liveness, or unreachable)");
+                                 "Workers declared dead (silent, unreachable or hung)");
   m_->job_seconds =
       &metrics_.LatencyHistogram("zfactor_job_seconds", "Seconds from submit to the end of a job");
 }
