@@ -2,12 +2,15 @@
 //
 //   bench_math [--quick] [--seeds N] [--rows P15xP70,P20xP70,...] [--numbers FILE]
 //              [--no-ecm-binary] [--own-ecm]
+//   bench_math --p28xp60 [--seeds N] [--pari-seeds K]
 //
 // Rows: a 1000-digit prime through our BPSW, GMP's mpz_probab_prime_p(n, 24)
 // and PARI's ispseudoprime (gp, same prime); then each ECM number of
 // numbers/ecm.txt split by our ECM ladder (math/ecm.h levels, no SIQS) and by
 // the `ecm` binary climbing the same B1 ladder, median over seeds.
 // --own-ecm replaces the ECM table by libecm against the self-written ECM.
+// --p28xp60 prints only the p28 x p60 row instead (long: PARI needs
+// minutes per number, so it runs on the first K seeds only, default 1).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -253,13 +256,82 @@ void EcmRows(const std::vector<EcmNumber>& numbers, int seeds, bool with_binary)
   }
 }
 
+double ProcessCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// The p28 x p60 row (88 digits). Seed s makes p = nextprime(a random
+// 28-digit number) and q = nextprime(a random 60-digit one). Ours: the
+// engine's Factor() with ECM only (Budget::use_siqs = false: by default the
+// engine hands an 88-digit cofactor to SIQS after ECM to ~27 digits, hours
+// at this size), CPU seconds of this process. PARI: factorint in gp, timed
+// by gp's gettime() (CPU), on the first pari_seeds numbers.
+void P28xP60Row(int seeds, int pari_seeds) {
+  std::vector<double> ours, pari;
+  std::string detail, pari_detail;
+  int wrong = 0;
+  for (int s = 1; s <= seeds; ++s) {
+    gmp_randclass rng(gmp_randinit_default);
+    rng.seed(static_cast<unsigned long>(s));
+    auto random_prime = [&](int digits) {
+      mpz_class low, p;
+      mpz_ui_pow_ui(low.get_mpz_t(), 10, static_cast<unsigned long>(digits - 1));
+      const mpz_class r = low + rng.get_z_range(9 * low);
+      mpz_nextprime(p.get_mpz_t(), r.get_mpz_t());
+      return p;
+    };
+    const mpz_class p = random_prime(28), q = random_prime(60), n = p * q;
+    Budget budget;
+    budget.use_siqs = false;
+    budget.seed = static_cast<unsigned>(s);
+    const double t0 = ProcessCpuSeconds();
+    const Factorization f = Factor(n, budget);
+    ours.push_back(ProcessCpuSeconds() - t0);
+    const bool right = f.verdict == Verdict::kFullyFactored && f.factors.size() == 2 &&
+                       f.factors[0].p == p && f.factors[1].p == q;
+    if (!right) ++wrong;
+    // The effort string lists every step; the last ECM level tells where it split.
+    const size_t last = f.effort.rfind("ECM B1=");
+    const std::string where = last == std::string::npos ? f.effort : f.effort.substr(last);
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "%s%.1f (%s%s)", detail.empty() ? "" : ", ", ours.back(),
+                  where.c_str(), right ? "" : "; WRONG or unfinished");
+    detail += buf;
+    if (s <= pari_seeds) {
+      const std::string script = "n=" + n.get_str() + ";gettime();f=factorint(n);print(gettime(),\" \",#f~)";
+      double seconds = -1;
+      if (auto out = Run("echo '" + script + "' | " ZF_GP_PATH
+                         " -q --default parisizemax=2000000000 2>/dev/null")) {
+        double ms = 0;
+        int count = 0;
+        if (std::sscanf(out->c_str(), "%lf %d", &ms, &count) == 2 && count == 2) seconds = ms / 1e3;
+      }
+      pari.push_back(seconds);
+      std::snprintf(buf, sizeof buf, "%s%.1f", pari_detail.empty() ? "" : ", ", seconds);
+      pari_detail += buf;
+    }
+    std::fprintf(stderr, "seed %d: ours %.1f s%s\n", s, ours.back(),
+                 s <= pari_seeds ? (", PARI " + std::to_string(pari.back()) + " s").c_str() : "");
+  }
+  std::printf("\n| work | ours: median CPU s (%d seeds) | PARI factorint: median CPU s (%d seeds) |"
+              " target | ours per seed (CPU s, last ECM level) | PARI per seed (CPU s) |\n"
+              "|---|---|---|---|---|---|\n",
+              seeds, static_cast<int>(pari.size()));
+  std::printf("| p28 x p60 (88 digits), time to split | %.1f | %s | <= 40 s | %s | %s |\n",
+              Median(ours), pari.empty() ? "not run" : std::to_string(Median(pari)).substr(0, 6).c_str(),
+              detail.c_str(), pari_detail.empty() ? "not run" : pari_detail.c_str());
+  if (wrong != 0) std::printf("WRONG OR UNFINISHED: %d\n", wrong);
+}
+
 }  // namespace
 }  // namespace zfactor::math
 
 int main(int argc, char** argv) {
   using namespace zfactor::math;
-  bool quick = false, with_binary = true, own_ecm = false;
-  int seeds = 7;
+  bool quick = false, with_binary = true, own_ecm = false, p28xp60 = false;
+  int seeds = 7, pari_seeds = 1;
   std::string numbers_path = std::string(ZF_NUMBERS_DIR) + "/ecm.txt";
   std::string rows;
   for (int i = 1; i < argc; ++i) {
@@ -268,6 +340,10 @@ int main(int argc, char** argv) {
       quick = true;
     } else if (a == "--own-ecm") {
       own_ecm = true;
+    } else if (a == "--p28xp60") {
+      p28xp60 = true;
+    } else if (a == "--pari-seeds" && i + 1 < argc) {
+      pari_seeds = std::max(0, std::atoi(argv[++i]));
     } else if (a == "--no-ecm-binary") {
       with_binary = false;
     } else if (a == "--seeds" && i + 1 < argc) {
@@ -279,9 +355,13 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: bench_math [--quick] [--seeds N] [--rows A,B] [--numbers FILE] [--no-ecm-binary]"
-                   " [--own-ecm]\n");
+                   " [--own-ecm] | --p28xp60 [--seeds N] [--pari-seeds K]\n");
       return 2;
     }
+  }
+  if (p28xp60) {
+    P28xP60Row(seeds, pari_seeds);
+    return 0;
   }
   if (quick && rows.empty()) rows = "P15xP70,P20xP70";
   std::printf("| work | ours | reference | target |\n|---|---|---|---|\n");
