@@ -142,6 +142,7 @@ class Sieve {
   Mont128 mont_;
   std::vector<FbPrime> fb_;
   std::vector<uint32_t> primes_;  // fb_[k].p, contiguous
+  std::vector<double> log2p_;     // log2(fb_[k].p)
   uint64_t a_ = 0;
   std::vector<uint32_t> a_indices_;
   std::vector<uint64_t> used_a_;
@@ -180,6 +181,7 @@ u128 Sieve::BuildFactorBase() {
     fb_.push_back(f);
   }
   params_.fb_size = static_cast<uint32_t>(fb_.size());
+  for (const FbPrime& f : fb_) log2p_.push_back(std::log2(static_cast<double>(f.p)));
   while (first_sieved_ < fb_.size() && fb_[first_sieved_].p < kSieveMinPrime) ++first_sieved_;
   large_prime_bound_ = static_cast<uint64_t>(fb_.back().p) * params_.lp_multiplier;
   // Threshold: log2 of the largest |Q(x)| ~ M sqrt(n / 2), less the slack.
@@ -202,8 +204,8 @@ bool Sieve::ChoosePolyPrimes() {
   uint32_t first_sieved = 1;
   while (first_sieved < fb_.size() && fb_[first_sieved].p < kSieveMinPrime) ++first_sieved;
   uint32_t lo = first_sieved, hi = static_cast<uint32_t>(fb_.size());
-  while (lo < hi && std::log2(fb_[lo].p) < prime_bits - 1.5) ++lo;
-  while (hi > lo && std::log2(fb_[hi - 1].p) > prime_bits + 1.5) --hi;
+  while (lo < hi && log2p_[lo] < prime_bits - 1.5) ++lo;
+  while (hi > lo && log2p_[hi - 1] > prime_bits + 1.5) --hi;
   if (hi - lo < static_cast<uint32_t>(s) + 4) {
     lo = first_sieved;
     hi = static_cast<uint32_t>(fb_.size());
@@ -218,7 +220,7 @@ bool Sieve::ChoosePolyPrimes() {
       if (fb_[idx].divides_k) continue;
       if (std::find(a_indices_.begin(), a_indices_.end(), idx) != a_indices_.end()) continue;
       a_indices_.push_back(idx);
-      log_a += std::log2(fb_[idx].p);
+      log_a += log2p_[idx];
     }
     // The last prime brings A closest to the target.
     const double want = log_target - log_a;
@@ -227,7 +229,7 @@ bool Sieve::ChoosePolyPrimes() {
     for (uint32_t idx = 1; idx < fb_.size(); ++idx) {
       if (fb_[idx].p < kSieveMinPrime || fb_[idx].divides_k) continue;
       if (std::find(a_indices_.begin(), a_indices_.end(), idx) != a_indices_.end()) continue;
-      const double err = std::fabs(std::log2(fb_[idx].p) - want);
+      const double err = std::fabs(log2p_[idx] - want);
       if (err < best_err) {
         best_err = err;
         best = idx;
@@ -424,8 +426,8 @@ u128 Sieve::Run() {
           continue;
         }
         ainv_[k] = InvMod32(a_mod_p, p);
-        const i128 bm = b % p;
-        const uint32_t b_mod_p = static_cast<uint32_t>(bm < 0 ? bm + p : bm);
+        // b = sum of the B_j here: positive and below 5A < 2^62.
+        const uint32_t b_mod_p = static_cast<uint32_t>(static_cast<uint64_t>(b) % p);
         const uint32_t t = fb_[k].sqrt_n;
         const uint32_t m = fb_[k].m_mod_p;
         root1_[k] = (MulMod32(ainv_[k], (t + p - b_mod_p) % p, p) + m) % p;
@@ -541,11 +543,19 @@ uint32_t ChooseMultiplier(u128 n) {
                                              29, 31, 33, 35, 37, 39, 41, 43, 47, 51, 53,
                                              55, 57, 59, 61, 65, 67, 69, 71, 73};
   constexpr uint32_t kScorePrimeLimit = 1000;
-  std::vector<uint32_t> primes, n_mod;
+  // Per prime p not dividing n: log p, and the Legendre symbol (n / p).
+  struct ScorePrime {
+    uint32_t p;
+    double log_p;
+    int n_symbol;
+  };
+  std::vector<ScorePrime> primes;
   for (const SmallPrime& sp : OddPrimes()) {
     if (sp.p >= kScorePrimeLimit) break;
-    primes.push_back(static_cast<uint32_t>(sp.p));
-    n_mod.push_back(static_cast<uint32_t>(n % sp.p));
+    const uint32_t n_mod = static_cast<uint32_t>(n % sp.p);
+    if (n_mod == 0) continue;  // a factor: trial division finds it
+    primes.push_back({static_cast<uint32_t>(sp.p), std::log(static_cast<double>(sp.p)),
+                      Jacobi<uint64_t>(n_mod, sp.p)});
   }
   uint32_t best = 1;
   double best_score = -1e9;
@@ -562,15 +572,12 @@ uint32_t ChooseMultiplier(u128 n) {
         score += 0.5 * std::log(2.0);
         break;  // 3 or 7
     }
-    for (size_t i = 0; i < primes.size(); ++i) {
-      const uint32_t p = primes[i];
-      const double log_p = std::log(static_cast<double>(p));
-      const uint32_t kn = MulMod32(k % p, n_mod[i], p);
-      if (n_mod[i] == 0) continue;  // a factor: trial division finds it
-      if (kn == 0) {
-        score += log_p / p;
-      } else if (Jacobi<uint64_t>(kn, p) == 1) {
-        score += 2 * log_p / (p - 1);
+    for (const ScorePrime& sp : primes) {
+      const uint32_t k_mod = k % sp.p;
+      if (k_mod == 0) {
+        score += sp.log_p / sp.p;
+      } else if (Jacobi<uint64_t>(k_mod, sp.p) * sp.n_symbol == 1) {  // (kn / p) = 1
+        score += 2 * sp.log_p / (sp.p - 1);
       }
     }
     if (score > best_score) {
