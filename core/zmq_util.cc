@@ -59,17 +59,19 @@ bool RecvMultipart(zmq::socket_t& socket, std::vector<zmq::message_t>* frames,
   }
 }
 
-bool SendMultipart(zmq::socket_t& socket, const std::vector<std::string>& frames,
-                   zmq::send_flags flags) {
+SendResult TrySendMultipart(zmq::socket_t& socket, const std::vector<std::string>& frames,
+                            zmq::send_flags flags) {
   try {
     for (size_t i = 0; i < frames.size(); ++i) {
       zmq::send_flags f = flags;
       if (i + 1 < frames.size()) f = f | zmq::send_flags::sndmore;
-      if (!socket.send(zmq::buffer(frames[i]), f)) return false;
+      // Only the first frame can meet a full queue: ZeroMQ takes the rest of
+      // a message once its first frame is in.
+      if (!socket.send(zmq::buffer(frames[i]), f)) return SendResult::kFull;
     }
-    return true;
+    return SendResult::kSent;
   } catch (const zmq::error_t&) {
-    return false;  // EHOSTUNREACH with ZMQ_ROUTER_MANDATORY: the peer is gone
+    return SendResult::kGone;
   }
 }
 

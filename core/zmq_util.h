@@ -30,10 +30,23 @@ proto::Status WriteReadyFile(const std::string& path,
 bool RecvMultipart(zmq::socket_t& socket, std::vector<zmq::message_t>* frames,
                    zmq::recv_flags flags = zmq::recv_flags::none);
 
-// Sends `frames` as one message. Returns false when it could not be queued
-// (e.g. EHOSTUNREACH on a ROUTER with ZMQ_ROUTER_MANDATORY, or EAGAIN).
-bool SendMultipart(zmq::socket_t& socket, const std::vector<std::string>& frames,
-                   zmq::send_flags flags = zmq::send_flags::dontwait);
+// What became of a message given to TrySendMultipart.
+enum class SendResult {
+  kSent,  // queued
+  kFull,  // EAGAIN: the peer's queue is at its high-water mark (it is not reading)
+  kGone,  // the peer is not connected (EHOSTUNREACH on a ROUTER with
+          // ZMQ_ROUTER_MANDATORY), or another send error
+};
+
+// Sends `frames` as one message.
+SendResult TrySendMultipart(zmq::socket_t& socket, const std::vector<std::string>& frames,
+                            zmq::send_flags flags = zmq::send_flags::dontwait);
+
+// TrySendMultipart for callers that only need to know whether it was queued.
+inline bool SendMultipart(zmq::socket_t& socket, const std::vector<std::string>& frames,
+                          zmq::send_flags flags = zmq::send_flags::dontwait) {
+  return TrySendMultipart(socket, frames, flags) == SendResult::kSent;
+}
 
 inline std::string ToString(const zmq::message_t& m) { return std::string(m.data<char>(), m.size()); }
 

@@ -399,10 +399,17 @@ void Gateway::Impl::SendError(const Envelope& envelope, const RequestId& id, con
 }
 
 void Gateway::Impl::SendToClient(const Envelope& envelope, std::string body) {
-  if (!core::SendMultipart(router_, envelope.Frames(std::move(body)))) {
-    ZF_LOG(kInfo) << "client gone (or not reading); dropping its held replies and subscriptions";
-    dropped_.push_back(envelope.identity);
-  }
+  const core::SendResult sent = core::TrySendMultipart(router_, envelope.Frames(std::move(body)));
+  if (sent == core::SendResult::kSent) return;
+  const bool full = sent == core::SendResult::kFull;
+  ZF_LOG(kInfo) << (full ? "client not reading its replies" : "client gone")
+                << "; dropping its held replies and subscriptions";
+  metrics_
+      .Counter("zfactor_gateway_clients_dropped_total",
+               "Clients whose held replies and subscriptions were dropped",
+               {{"reason", full ? "not_reading" : "gone"}})
+      .Increment();
+  dropped_.push_back(envelope.identity);
 }
 
 void Gateway::Impl::CountRequest(const std::string& op, const std::string& outcome,

@@ -85,5 +85,19 @@ TEST(ZmqUtil, SendsAndReceivesMultipart) {
   EXPECT_FALSE(RecvMultipart(router, &frames, zmq::recv_flags::dontwait));
 }
 
+TEST(ZmqUtil, TellsAFullQueueFromAVanishedPeer) {
+  zmq::context_t ctx(1);
+  // A DEALER with no peer connected has nowhere to queue: EAGAIN.
+  zmq::socket_t lonely(ctx, zmq::socket_type::dealer);
+  lonely.set(zmq::sockopt::linger, 0);
+  EXPECT_EQ(TrySendMultipart(lonely, {"x"}), SendResult::kFull);
+  // A ROUTER with ZMQ_ROUTER_MANDATORY and an unknown identity: EHOSTUNREACH.
+  zmq::socket_t router(ctx, zmq::socket_type::router);
+  router.set(zmq::sockopt::linger, 0);
+  router.set(zmq::sockopt::router_mandatory, 1);
+  EXPECT_EQ(TrySendMultipart(router, {"nobody", "x"}), SendResult::kGone);
+  EXPECT_FALSE(SendMultipart(router, {"nobody", "x"}));
+}
+
 }  // namespace
 }  // namespace zfactor::core
