@@ -265,8 +265,8 @@ double ProcessCpuSeconds() {
 // The p28 x p60 row (88 digits). Seed s makes p = nextprime(a random
 // 28-digit number) and q = nextprime(a random 60-digit one). Ours: the
 // engine's Factor() with ECM only (Budget::use_siqs = false: by default the
-// engine hands an 88-digit cofactor to SIQS after ECM to ~27 digits, hours
-// at this size), CPU seconds of this process. PARI: factorint in gp, timed
+// engine hands an 88-digit cofactor to SIQS after the 30-digit ECM level,
+// ~12 min at this size), CPU seconds of this process. PARI: factorint in gp, timed
 // by gp's gettime() (CPU), on the first pari_seeds numbers.
 void P28xP60Row(int seeds, int pari_seeds) {
   std::vector<double> ours, pari;
