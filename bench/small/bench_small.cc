@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/small/bench_util.h"
 #include "math/small/small.h"
 
 namespace {
@@ -29,14 +30,10 @@ using zfactor::math::small::Factor64;
 using zfactor::math::small::IsProbablePrime128;
 using zfactor::math::small::ToString128;
 using zfactor::math::small::u128;
+using zfactor::bench::CpuNow;
+using zfactor::bench::RandomPrime;
 
 // CPU seconds used by this process.
-double CpuNow() {
-  timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
 // CPU seconds used by waited-for children (and their children).
 double ChildrenCpuNow() {
   rusage usage;
@@ -45,15 +42,6 @@ double ChildrenCpuNow() {
     return static_cast<double>(tv.tv_sec) + 1e-6 * static_cast<double>(tv.tv_usec);
   };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-u128 RandomPrime(std::mt19937_64& rng, int bits) {
-  while (true) {
-    u128 x = (static_cast<u128>(rng()) << 64) | rng();
-    if (bits < 128) x &= (static_cast<u128>(1) << bits) - 1;
-    x |= (static_cast<u128>(1) << (bits - 1)) | 1;
-    if (IsProbablePrime128(x)) return x;
-  }
 }
 
 struct Workload {

@@ -12,27 +12,15 @@
 #include <random>
 #include <vector>
 
+#include "bench/small/bench_util.h"
 #include "math/small/small.h"
 #include "math/small/tiny_qs.h"
 
 namespace {
 
 using namespace zfactor::math::small;
-
-double CpuNow() {
-  timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
-u128 RandomPrime(std::mt19937_64& rng, int bits) {
-  while (true) {
-    u128 x = (static_cast<u128>(rng()) << 64) | rng();
-    if (bits < 128) x &= (static_cast<u128>(1) << bits) - 1;
-    x |= (static_cast<u128>(1) << (bits - 1)) | 1;
-    if (IsProbablePrime128(x)) return x;
-  }
-}
+using zfactor::bench::CpuNow;
+using zfactor::bench::RandomPrime;
 
 }  // namespace
 
