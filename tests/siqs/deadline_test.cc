@@ -48,28 +48,36 @@ TEST(SiqsDeadline, FutureDeadlineDoesNotStopASmallRun) {
 }
 
 // The reported case: Factor with a time budget on a C70 ran SIQS to the end.
-void ExpectStoppedByBudget(const Budget& budget) {
+// Whichever rung the deadline falls in, the answer is C with the budget named.
+Factorization FactorUnderBudget(const Budget& budget) {
   const mpz_class n = Semiprime("C70_1");
-  const Factorization f = Factor(n, budget);
+  Factorization f = Factor(n, budget);
   EXPECT_EQ(f.verdict, Verdict::kComposite) << f.effort;
   EXPECT_TRUE(f.factors.empty());
   EXPECT_FALSE(f.withheld);
   EXPECT_FALSE(f.cancelled);
-  EXPECT_NE(f.effort.find("SIQS "), std::string::npos) << f.effort;
-  EXPECT_NE(f.effort.find("(stopped: time budget)"), std::string::npos) << f.effort;
+  EXPECT_NE(f.effort.find("time budget exhausted"), std::string::npos) << f.effort;
+  return f;
 }
 
 TEST(SiqsDeadline, LadderBudgetStopsSiqs) {
   Budget budget;
   budget.max_seconds = 1;
   budget.ecm_max_b1 = 2000;  // straight to SIQS, which then runs into the deadline
-  ExpectStoppedByBudget(budget);
+  const Factorization f = FactorUnderBudget(budget);
+  EXPECT_NE(f.effort.find("SIQS "), std::string::npos) << f.effort;
+  EXPECT_NE(f.effort.find("(stopped: time budget)"), std::string::npos) << f.effort;
 }
 
-TEST(SiqsDeadline, LadderBudgetStopsSiqsAfterEcm) {
-  Budget budget;  // the default ladder: p-1 and ECM first, SIQS after them
+// With the default ladder the deadline may fall in ECM (a slow machine) or in
+// SIQS; either way the job stops, and a SIQS that did start says it was stopped.
+TEST(SiqsDeadline, LadderBudgetStopsTheDefaultLadder) {
+  Budget budget;
   budget.max_seconds = 1;
-  ExpectStoppedByBudget(budget);
+  const Factorization f = FactorUnderBudget(budget);
+  if (f.effort.find("SIQS ") != std::string::npos) {
+    EXPECT_NE(f.effort.find("(stopped: time budget)"), std::string::npos) << f.effort;
+  }
 }
 
 }  // namespace
