@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "math/small/small.h"
@@ -37,8 +38,12 @@ bool RunGp(const std::string& program, std::string* output, std::string* error) 
     std::ofstream f(script);
     f << program << "\nquit\n";
   }
+  // stderr goes to its own file: gp's warnings (e.g. "increasing stack
+  // size") must not be read as answers; it is shown only when gp fails.
+  const std::string errors = std::string(dir) + "/stderr";
   const std::string command =
-      "gp -q -f --default parisizemax=1000000000 " + script + " </dev/null 2>&1";
+      "gp -q -f --default parisize=268435456 --default parisizemax=1000000000 " + script +
+      " </dev/null 2>" + errors;
   bool ran = false;
   output->clear();
   if (FILE* pipe = popen(command.c_str(), "r")) {
@@ -47,11 +52,16 @@ bool RunGp(const std::string& program, std::string* output, std::string* error) 
     while ((got = fread(buffer, 1, sizeof buffer, pipe)) > 0) output->append(buffer, got);
     const int status = pclose(pipe);
     ran = status == 0;
-    if (!ran)
-      *error = "gp failed (status " + std::to_string(status) + "): " + output->substr(0, 300);
+    if (!ran) {
+      std::ifstream err(errors);
+      const std::string text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+      *error = "gp failed (status " + std::to_string(status) + "): " + text.substr(0, 300) +
+               output->substr(0, 300);
+    }
   } else {
     *error = "cannot start gp";
   }
+  std::remove(errors.c_str());
   std::remove(script.c_str());
   rmdir(dir);
   return ran;
