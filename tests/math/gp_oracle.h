@@ -1,18 +1,16 @@
-// PARI/GP as an independent oracle for the math tests: one `gp -q` run per
-// batch of inputs, read back line by line.
+// PARI/GP's answers (tests/support/gp.h) on mpz_class numbers, for the math
+// engine's oracle tests.
 #ifndef ZFACTOR_TESTS_MATH_GP_ORACLE_H_
 #define ZFACTOR_TESTS_MATH_GP_ORACLE_H_
 
 #include <gmpxx.h>
 
-#include <cstdio>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <unistd.h>
 #include <utility>
 #include <vector>
+
+#include "tests/support/gp.h"
 
 namespace zfactor::math::testing {
 
@@ -22,50 +20,23 @@ struct GpAnswer {
   bool ispseudoprime = false;
 };
 
-// Runs gp on `ns`; nullopt when gp cannot be run (the caller fails the test).
-inline std::optional<std::vector<GpAnswer>> AskGp(const std::vector<mpz_class>& ns) {
-  char path[] = "/tmp/zf_math_gp_XXXXXX";
-  int fd = mkstemp(path);
-  if (fd < 0) return std::nullopt;
-  close(fd);
-  {
-    std::ofstream script(path);
-    script << "default(parisize, 1<<28);\n"
-              "g(n)=my(f=factorint(n));print1(isprime(n),\" \",ispseudoprime(n));"
-              "for(i=1,#f~,print1(\" \",f[i,1],\" \",f[i,2]));print(\"\");\n";
-    for (const auto& n : ns) script << "g(" << n.get_str() << ");\n";
-    script << "quit\n";
+// gp's answers for `ns`; nullopt (with *error) when gp cannot answer, which
+// the caller turns into a test failure.
+inline std::optional<std::vector<GpAnswer>> AskGp(const std::vector<mpz_class>& ns,
+                                                  std::string* error) {
+  std::vector<std::string> decimal;
+  for (const mpz_class& n : ns) decimal.push_back(n.get_str());
+  const auto answers = support::AskGpFactorizations(decimal, error);
+  if (!answers) return std::nullopt;
+  std::vector<GpAnswer> out;
+  for (const support::GpFactorization& a : *answers) {
+    GpAnswer g;
+    g.isprime = a.isprime;
+    g.ispseudoprime = a.ispseudoprime;
+    for (const auto& [p, e] : a.factors) g.factors.emplace_back(mpz_class(p), e);
+    out.push_back(std::move(g));
   }
-  std::string cmd = std::string(ZF_GP_PATH) + " -q -f " + path + " 2>/dev/null";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) {
-    unlink(path);
-    return std::nullopt;
-  }
-  std::string out;
-  char buf[4096];
-  size_t got;
-  while ((got = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, got);
-  const int status = pclose(pipe);
-  unlink(path);
-  if (status != 0) return std::nullopt;
-  std::vector<GpAnswer> answers;
-  std::istringstream lines(out);
-  std::string line;
-  while (std::getline(lines, line)) {
-    std::istringstream in(line);
-    GpAnswer a;
-    int ip = 0, ipp = 0;
-    in >> ip >> ipp;
-    a.isprime = ip != 0;
-    a.ispseudoprime = ipp != 0;
-    std::string p;
-    unsigned e;
-    while (in >> p >> e) a.factors.emplace_back(mpz_class(p), e);
-    answers.push_back(std::move(a));
-  }
-  if (answers.size() != ns.size()) return std::nullopt;
-  return answers;
+  return out;
 }
 
 }  // namespace zfactor::math::testing

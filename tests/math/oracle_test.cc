@@ -46,8 +46,9 @@ std::vector<mpz_class> Inputs(unsigned long seed, int count, unsigned max_bits, 
 }
 
 void CheckAgainstGp(const std::vector<mpz_class>& ns) {
-  auto answers = AskGp(ns);
-  ASSERT_TRUE(answers.has_value()) << "PARI/GP (" ZF_GP_PATH ") is required: apt-get install pari-gp";
+  std::string error;
+  auto answers = AskGp(ns, &error);
+  ASSERT_TRUE(answers.has_value()) << "PARI/GP is required (apt-get install pari-gp): " << error;
   std::vector<mpz_class> proven;
   for (size_t i = 0; i < ns.size(); ++i) {
     const mpz_class& n = ns[i];
@@ -71,8 +72,8 @@ void CheckAgainstGp(const std::vector<mpz_class>& ns) {
     }
   }
   // Every factor labelled P must be one gp's isprime proves.
-  auto checked = AskGp(proven);
-  ASSERT_TRUE(checked.has_value());
+  auto checked = AskGp(proven, &error);
+  ASSERT_TRUE(checked.has_value()) << error;
   for (size_t i = 0; i < proven.size(); ++i) {
     EXPECT_TRUE((*checked)[i].isprime) << proven[i] << " labelled P but gp's isprime disagrees";
   }

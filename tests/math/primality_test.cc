@@ -231,8 +231,9 @@ TEST(Proof, ProvesPrimesWhoseNMinus1Factors) {
   proven.push_back(PrimeOneAbove(h << 140));
   proven.push_back((mpz_class(1) << 127) - 1);  // M127
   for (const auto& n : proven) EXPECT_EQ(TestPrimality(n), Verdict::kPrime) << n;
-  auto gp = testing::AskGp(proven);
-  ASSERT_TRUE(gp.has_value()) << "PARI/GP is required";
+  std::string error;
+  auto gp = testing::AskGp(proven, &error);
+  ASSERT_TRUE(gp.has_value()) << "PARI/GP is required: " << error;
   for (size_t i = 0; i < proven.size(); ++i) EXPECT_TRUE((*gp)[i].isprime) << proven[i];
 }
 

@@ -1,15 +1,14 @@
 #include "tests/math_small/oracle.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
+#include <optional>
 #include <sstream>
+#include <utility>
 
 #include "math/small/small.h"
+#include "tests/support/gp.h"
 
 namespace zfactor::math::small::testing {
 
@@ -26,88 +25,25 @@ u128 RandomPrime(std::mt19937_64& rng, int bits) {
   }
 }
 
-bool RunGp(const std::string& program, std::string* output, std::string* error) {
-  char dir_template[] = "/tmp/zf_math_small_XXXXXX";
-  const char* dir = mkdtemp(dir_template);
-  if (dir == nullptr) {
-    *error = "mkdtemp failed";
-    return false;
-  }
-  const std::string script = std::string(dir) + "/oracle.gp";
-  {
-    std::ofstream f(script);
-    f << program << "\nquit\n";
-  }
-  // stderr goes to its own file: gp's warnings (e.g. "increasing stack
-  // size") must not be read as answers; it is shown only when gp fails.
-  const std::string errors = std::string(dir) + "/stderr";
-  const std::string command =
-      "gp -q -f --default parisize=268435456 --default parisizemax=1000000000 " + script +
-      " </dev/null 2>" + errors;
-  bool ran = false;
-  output->clear();
-  if (FILE* pipe = popen(command.c_str(), "r")) {
-    char buffer[4096];
-    size_t got;
-    while ((got = fread(buffer, 1, sizeof buffer, pipe)) > 0) output->append(buffer, got);
-    const int status = pclose(pipe);
-    ran = status == 0;
-    if (!ran) {
-      std::ifstream err(errors);
-      const std::string text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
-      *error = "gp failed (status " + std::to_string(status) + "): " + text.substr(0, 300) +
-               output->substr(0, 300);
-    }
-  } else {
-    *error = "cannot start gp";
-  }
-  std::remove(errors.c_str());
-  std::remove(script.c_str());
-  rmdir(dir);
-  return ran;
-}
-
 bool AskGp(const std::vector<u128>& numbers, std::vector<GpAnswer>* answers, std::string* error) {
-  std::ostringstream program;
-  program << "v = [";
-  for (size_t i = 0; i < numbers.size(); ++i) program << (i ? "," : "") << ToString128(numbers[i]);
-  program
-      << "];\n"
-      << "for (i = 1, #v, n = v[i]; f = factor(n); s = Str(isprime(n), \" \", ispseudoprime(n));"
-         " for (j = 1, #f~, s = Str(s, \" \", f[j, 1], \"^\", f[j, 2])); print(s));";
-  std::string output;
-  if (!RunGp(program.str(), &output, error)) return false;
-
+  std::vector<std::string> decimal;
+  for (const u128 n : numbers) decimal.push_back(ToString128(n));
+  const auto gp = support::AskGpFactorizations(decimal, error);
+  if (!gp) return false;
   answers->clear();
-  std::istringstream lines(output);
-  std::string line;
-  while (std::getline(lines, line)) {
-    std::istringstream words(line);
+  for (const support::GpFactorization& f : *gp) {
     GpAnswer a;
-    int prime = -1, pseudo = -1;
-    if (!(words >> prime >> pseudo)) {
-      *error = "unparsable gp line: " + line;
-      return false;
-    }
-    a.is_prime = prime == 1;
-    a.is_pseudoprime = pseudo == 1;
-    std::string term;
-    while (words >> term) {
-      const size_t caret = term.find('^');
-      u128 p = 0, e = 0;
-      if (caret == std::string::npos || !Parse128(term.substr(0, caret), &p) ||
-          !Parse128(term.substr(caret + 1), &e)) {
-        *error = "unparsable gp factor: " + term;
+    a.is_prime = f.isprime;
+    a.is_pseudoprime = f.ispseudoprime;
+    for (const auto& [prime, exponent] : f.factors) {
+      u128 p = 0;
+      if (!Parse128(prime, &p)) {
+        *error = "unparsable gp factor: " + prime;
         return false;
       }
-      for (u128 k = 0; k < e; ++k) a.factors.push_back(p);
+      a.factors.insert(a.factors.end(), exponent, p);
     }
-    answers->push_back(a);
-  }
-  if (answers->size() != numbers.size()) {
-    *error = "gp answered " + std::to_string(answers->size()) + " of " +
-             std::to_string(numbers.size()) + " numbers: " + output.substr(0, 300);
-    return false;
+    answers->push_back(std::move(a));
   }
   return true;
 }
@@ -127,10 +63,10 @@ bool AskGpSuyamaOrders(const std::vector<SuyamaQuery>& queries,
   program << "];\n"
           << "for (i = 1, #q~, f = factor(o(q[i, 1], q[i, 2])); s = \"o\";"
              " for (j = 1, #f~, s = Str(s, \" \", f[j, 1], \" \", f[j, 2])); print(s));";
-  std::string output;
-  if (!RunGp(program.str(), &output, error)) return false;
+  const std::optional<std::string> output = support::RunGp(program.str(), error);
+  if (!output) return false;
   orders->clear();
-  std::istringstream lines(output);
+  std::istringstream lines(*output);
   std::string line;
   while (std::getline(lines, line)) {
     std::istringstream words(line);
@@ -154,7 +90,7 @@ bool AskGpSuyamaOrders(const std::vector<SuyamaQuery>& queries,
   }
   if (orders->size() != queries.size()) {
     *error = "gp answered " + std::to_string(orders->size()) + " of " +
-             std::to_string(queries.size()) + " queries: " + output.substr(0, 300);
+             std::to_string(queries.size()) + " queries: " + output->substr(0, 300);
     return false;
   }
   return true;

@@ -19,10 +19,6 @@ struct GpAnswer {
   std::vector<u128> factors;    // factor(n), with multiplicity, ascending
 };
 
-// Runs a gp program (no trailing quit needed) and collects what it prints.
-// Returns false (with *error set) when gp is missing or fails.
-bool RunGp(const std::string& program, std::string* output, std::string* error);
-
 // Runs gp once over all numbers. Returns false (with *error set) when gp is
 // missing or its output cannot be parsed.
 bool AskGp(const std::vector<u128>& numbers, std::vector<GpAnswer>* answers, std::string* error);
