@@ -9,21 +9,23 @@
 
 namespace zfactor::math::small {
 
-// Binary gcd; Gcd(0, b) == b.
+// Binary gcd; Gcd(0, b) == b. Branch-free inside the loop: which of the two
+// is larger is a coin toss, so a branch on it would be mispredicted half the
+// time. |b - a| has the trailing zeros of b - a, so the shift does not wait
+// for the absolute value.
 template <typename W>
 W Gcd(W a, W b) {
   if (a == 0) return b;
   if (b == 0) return a;
   const int shift = TrailingZeros(a | b);
   a >>= TrailingZeros(a);
-  while (b != 0) {
-    b >>= TrailingZeros(b);
-    if (a > b) {
-      const W t = a;
-      a = b;
-      b = t;
-    }
-    b -= a;
+  b >>= TrailingZeros(b);
+  while (a != b) {  // both odd
+    const W diff = b - a;
+    const int zeros = TrailingZeros(diff);
+    const W smaller = a < b ? a : b;
+    b = (a < b ? diff : a - b) >> zeros;
+    a = smaller;
   }
   return a << shift;
 }

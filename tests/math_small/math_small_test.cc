@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <numeric>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "math/small/ecm.h"
+#include "math/small/gcd.h"
 #include "math/small/montgomery.h"
 #include "math/small/small.h"
 #include "math/small/tiny_qs.h"
@@ -30,6 +33,30 @@ std::vector<u128> F128(u128 n) {
   std::vector<u128> out;
   EXPECT_TRUE(Factor128(n, &out, Hooks{}));
   return out;
+}
+
+u128 EuclidGcd(u128 a, u128 b) {
+  while (b != 0) a = std::exchange(b, a % b);
+  return a;
+}
+
+// The branch-free binary gcd against Euclid (one and two limbs), on edges,
+// shared powers of two and random pairs with planted common factors.
+TEST(Gcd, MatchesEuclid) {
+  std::mt19937_64 rng(7);
+  std::vector<uint64_t> values = {0, 1, 2, 3, 4, 6, 12, 1ull << 63, ~0ull, ~0ull - 1};
+  for (int i = 0; i < 2000; ++i) {
+    const uint64_t common = rng() >> (rng() % 64);
+    values.push_back((rng() >> (rng() % 64)) * (common | 1) << (rng() % 8));
+  }
+  for (size_t i = 0; i < values.size(); ++i) {
+    const uint64_t a = values[i], b = values[(i * 7 + 3) % values.size()];
+    ASSERT_EQ(Gcd<uint64_t>(a, b), std::gcd(a, b)) << a << " " << b;
+    const u128 wa = Make128(rng(), a), wb = Make128(rng() >> 40, b);
+    const u128 c = static_cast<u128>(rng() | 1) << (rng() % 4);
+    EXPECT_EQ(Gcd<u128>(wa * c, wb * c), EuclidGcd(wa * c, wb * c))
+        << ToString128(wa) << " " << ToString128(wb);
+  }
 }
 
 TEST(IsPrime64, SmallNumbers) {
