@@ -12,6 +12,7 @@
 #include "math/small/ecm.h"
 #include "math/small/gcd.h"
 #include "math/small/montgomery.h"
+#include "math/small/rho.h"
 #include "math/small/small.h"
 #include "math/small/tiny_qs.h"
 #include "tests/math_small/oracle.h"
@@ -56,6 +57,27 @@ TEST(Gcd, MatchesEuclid) {
     const u128 c = static_cast<u128>(rng() | 1) << (rng() % 4);
     EXPECT_EQ(Gcd<u128>(wa * c, wb * c), EuclidGcd(wa * c, wb * c))
         << ToString128(wa) << " " << ToString128(wb);
+  }
+}
+
+// Rho on products of two primes small enough that both often close in the
+// same gcd batch (the replay path): always a proper factor or 0, and some
+// map always finds one. Also with a budget too short for most.
+TEST(Rho, SplitsSmallSemiprimesIncludingWhenABatchClosesBoth) {
+  std::vector<uint64_t> primes;
+  for (uint64_t p = 601; p < 1200; p += 2) {
+    if (IsPrime64(p)) primes.push_back(p);
+  }
+  for (size_t i = 0; i + 1 < primes.size(); i += 3) {
+    const uint64_t p = primes[i], q = primes[i + 1], n = p * q;
+    const Mont64 m(n);
+    uint64_t d = 0;
+    for (uint64_t c = 1; d == 0 && c < 50; ++c) {
+      d = RhoBrent(m, m.ToMont(c), ~0ull);
+    }
+    EXPECT_TRUE(d == p || d == q) << n << " -> " << d;
+    const uint64_t short_run = RhoBrent(m, m.ToMont(1), 4);
+    EXPECT_TRUE(short_run == 0 || short_run == p || short_run == q) << n;
   }
 }
 
