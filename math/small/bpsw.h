@@ -5,15 +5,12 @@
 
 #include <cstdint>
 
+#include "math/small/gcd.h"
 #include "math/small/int128.h"
 #include "math/small/montgomery.h"
 
 namespace zfactor::math::small {
 
-inline int TrailingZeros(uint64_t x) { return __builtin_ctzll(x); }
-inline int TrailingZeros(u128 x) {
-  return Lo64(x) != 0 ? __builtin_ctzll(Lo64(x)) : 64 + __builtin_ctzll(Hi64(x));
-}
 inline int BitLength(uint64_t x) { return BitLength64(x); }
 inline int BitLength(u128 x) { return BitLength128(x); }
 inline bool IsSquare(uint64_t n) {
@@ -69,8 +66,19 @@ bool StrongFermatBase2(const Arith& m) {
 }
 
 // Strong Lucas probable prime with P = 1, Q = (1 - D) / 4 and D the first of
-// 5, -7, 9, -11, ... with (D / n) = -1. REQUIRES: n = m.n() odd, not a
-// multiple of 3 (so n + 1 cannot overflow), n > 3.
+// 5, -7, 9, -11, ... with (D / n) = -1 (Selfridge's method A), for squarefree
+// n exactly the textbook test. REQUIRES: n = m.n() odd, not a multiple of 3
+// (so n + 1 cannot overflow), n > 3.
+//
+// It runs on the Q = 1 sequence V_m(P', 1), P' = P^2/Q - 2, for which
+// V_m(P', 1) = V_2m(P, Q) / Q^m. With n + 1 = d 2^s the strong conditions are
+//   U_d(P, Q) == 0              <=>  V_d(P', 1) == 2
+//   V_d(P, Q) == 0              <=>  V_d(P', 1) == -2
+//   V_(d 2^r)(P, Q) == 0        <=>  V_(d 2^(r-1))(P', 1) == 0,  1 <= r < s
+// because D U_d(P,Q)^2 = Q^d (V_d(P',1) - 2) and V_d(P,Q)^2 = Q^d (V_d(P',1) + 2):
+// the first two are exact when n is squarefree. (math/primality.cc runs the
+// same ladder on GMP numbers.) A ladder step is one product and one square;
+// U_k with Q^k costs four products and a branch on each bit.
 template <typename Arith>
 bool StrongLucasSelfridge(const Arith& m) {
   using W = typename Arith::Word;
@@ -86,43 +94,54 @@ bool StrongLucasSelfridge(const Arith& m) {
     d_signed = d_signed < 0 ? -d_signed + 2 : -(d_signed + 2);
   }
   const int64_t q_signed = (1 - d_signed) / 4;
-  auto to_residue = [&](int64_t v) {
-    const W a = static_cast<W>(static_cast<uint64_t>(v < 0 ? -v : v)) % n;
-    return m.ToMont(v < 0 && a != 0 ? n - a : a);
-  };
-  const W dm = to_residue(d_signed);
-  const W qm = to_residue(q_signed);
+  const W abs_q = static_cast<W>(static_cast<uint64_t>(q_signed < 0 ? -q_signed : q_signed)) % n;
+  const W q_mod_n = q_signed < 0 && abs_q != 0 ? n - abs_q : abs_q;
+  W q_inverse = 0;
+  if (InverseOrGcd<W>(q_mod_n, n, &q_inverse) != 1) return false;  // Q shares a factor with n
+  const W two = m.ToMont(2);
+  const W p1 = m.Sub(m.ToMont(q_inverse), two);  // P' = 1/Q - 2
 
+  // Ladder on (V_k, V_k+1) from k = 0 over the bits of d, without branches:
+  // (a, b) is (V_k, V_k+1), swapped while the current bit is 1, and a step
+  // maps it to (a^2 - 2, a b - P').
   const W k = n + 1;
   const int s = TrailingZeros(k);
-  const W odd = k >> s;
-  W u = m.One();
-  W v = m.One();  // V_1 = P = 1
-  W qk = qm;
-  for (int i = BitLength(odd) - 2; i >= 0; --i) {
-    u = m.Mul(u, v);
-    v = m.Sub(m.Sqr(v), m.Add(qk, qk));
-    qk = m.Sqr(qk);
-    if ((odd >> i) & 1) {
-      const W u_next = m.Half(m.Add(u, v));
-      v = m.Half(m.Add(m.Mul(dm, u), v));
-      u = u_next;
-      qk = m.Mul(qk, qm);
-    }
+  const W d = k >> s;
+  W a = two, b = p1;
+  W swapped = 0;
+  for (int i = BitLength(d) - 1; i >= 0; --i) {
+    const W bit = (d >> i) & 1;
+    const W mask = 0 - (bit ^ swapped);
+    swapped = bit;
+    const W t = (a ^ b) & mask;
+    a ^= t;
+    b ^= t;
+    b = m.Sub(m.Mul(a, b), p1);
+    a = m.Sub(m.Sqr(a), two);
   }
-  if (u == 0 || v == 0) return true;
+  W v = swapped ? b : a;  // V_d(P', 1)
+  if (v == two || v == n - two) return true;
   for (int r = 1; r < s; ++r) {
-    v = m.Sub(m.Sqr(v), m.Add(qk, qk));
     if (v == 0) return true;
-    qk = m.Sqr(qk);
+    v = m.Sub(m.Sqr(v), two);
   }
   return false;
 }
 
 // BPSW for n with no prime factor below 53. REQUIRES: n odd, n > 53^2.
+// A square factor p^2 survives the base-2 test only for a Wieferich prime p;
+// below 2^64 those are 1093 and 3511 (none other below 6.7e15), and they are
+// screened out here, so the squarefree-exact Lucas ladder gives the textbook
+// BPSW answer for every n < 2^64.
 template <typename Arith>
 bool BpswNoSmallFactors(const Arith& m) {
-  return StrongFermatBase2(m) && StrongLucasSelfridge(m);
+  using W = typename Arith::Word;
+  const W n = m.n();
+  if (!StrongFermatBase2(m)) return false;
+  for (const W wieferich : {W{1093}, W{3511}}) {
+    if (n % wieferich == 0) return n == wieferich;
+  }
+  return StrongLucasSelfridge(m);
 }
 
 }  // namespace zfactor::math::small

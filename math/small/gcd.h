@@ -4,7 +4,6 @@
 
 #include <cstdint>
 
-#include "math/small/bpsw.h"  // TrailingZeros
 #include "math/small/int128.h"
 
 namespace zfactor::math::small {

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "math/small/bpsw.h"
 #include "math/small/ecm.h"
 #include "math/small/gcd.h"
 #include "math/small/montgomery.h"
@@ -79,6 +80,99 @@ TEST(Rho, SplitsSmallSemiprimesIncludingWhenABatchClosesBoth) {
     const uint64_t short_run = RhoBrent(m, m.ToMont(1), 4);
     EXPECT_TRUE(short_run == 0 || short_run == p || short_run == q) << n;
   }
+}
+
+// The strong Lucas test from its definition: U_k, V_k and Q^k by the
+// doubling formulas (Crandall & Pomerance, Algorithm 3.6.7), Selfridge's D.
+template <typename Arith>
+bool TextbookStrongLucas(const Arith& m) {
+  using W = typename Arith::Word;
+  const W n = m.n();
+  int64_t d = 5;
+  while (true) {
+    const W abs_d = static_cast<W>(d < 0 ? -d : d) % n;
+    const int j = Jacobi<W>(d < 0 ? n - abs_d : abs_d, n);
+    if (j == -1) break;
+    if (j == 0 && static_cast<W>(d < 0 ? -d : d) != n) return false;
+    if (d > 1000 && IsSquare(n)) return false;
+    d = d < 0 ? -d + 2 : -(d + 2);
+  }
+  auto residue = [&](int64_t v) {
+    const W a = static_cast<W>(v < 0 ? -v : v) % n;
+    return m.ToMont(v < 0 && a != 0 ? n - a : a);
+  };
+  const W dm = residue(d), qm = residue((1 - d) / 4);
+  const W k = n + 1;
+  const int s = TrailingZeros(k);
+  const W odd = k >> s;
+  W u = m.One(), v = m.One(), qk = qm;  // U_1 = 1, V_1 = P = 1, Q^1
+  for (int i = BitLength(odd) - 2; i >= 0; --i) {
+    u = m.Mul(u, v);                              // U_2k = U_k V_k
+    v = m.Sub(m.Sqr(v), m.Add(qk, qk));           // V_2k = V_k^2 - 2 Q^k
+    qk = m.Sqr(qk);
+    if ((odd >> i) & 1) {                         // k -> k + 1 with P = 1
+      const W u1 = m.Half(m.Add(u, v));           // U_k+1 = (U_k + V_k) / 2
+      v = m.Half(m.Add(m.Mul(dm, u), v));         // V_k+1 = (D U_k + V_k) / 2
+      u = u1;
+      qk = m.Mul(qk, qm);
+    }
+  }
+  if (u == 0 || v == 0) return true;
+  for (int r = 1; r < s; ++r) {
+    v = m.Sub(m.Sqr(v), m.Add(qk, qk));
+    if (v == 0) return true;
+    qk = m.Sqr(qk);
+  }
+  return false;
+}
+
+bool Squarefree(uint64_t n) {
+  for (uint64_t p = 2; p * p <= n; ++p) {
+    if (n % (p * p) == 0) return false;
+  }
+  return true;
+}
+
+// The Q = 1 ladder of bpsw.h gives the textbook answer on squarefree n:
+// every such odd n below 2^17 not divisible by 3 (primes and the Lucas
+// pseudoprimes 5459, 5777, 10877, ... among them), and seeded primes and
+// products of distinct primes of one and two limbs.
+TEST(Bpsw, LucasLadderMatchesTheTextbookTestOnSquarefreeNumbers) {
+  int pseudoprimes = 0;
+  for (uint64_t n = 5; n < (1u << 17); n += 2) {
+    if (n % 3 == 0 || !Squarefree(n)) continue;
+    const Mont64 m(n);
+    const bool textbook = TextbookStrongLucas(m);
+    ASSERT_EQ(StrongLucasSelfridge(m), textbook) << n;
+    if (textbook && !IsPrime64(n)) ++pseudoprimes;
+  }
+  EXPECT_GT(pseudoprimes, 5);  // the comparison saw composites that pass
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 3000; ++i) {
+    const int bits = 3 + static_cast<int>(rng() % 60);
+    const u128 p = RandomPrime(rng, bits), q = RandomPrime(rng, 2 + static_cast<int>(rng() % 62));
+    for (const u128 n : {p, p * q}) {
+      if (n % 3 == 0 || n < 5 || (n == p * q && p == q)) continue;
+      if (Hi64(n) == 0) {
+        ASSERT_EQ(StrongLucasSelfridge(Mont64(Lo64(n))), TextbookStrongLucas(Mont64(Lo64(n))))
+            << ToString128(n);
+      } else {
+        ASSERT_EQ(StrongLucasSelfridge(Mont128(n)), TextbookStrongLucas(Mont128(n)))
+            << ToString128(n);
+      }
+    }
+  }
+}
+
+// Squares of the Wieferich primes pass the base-2 test; BPSW still rejects
+// them and their multiples, and accepts 3511 itself.
+TEST(Bpsw, WieferichSquaresAreComposite) {
+  for (const uint64_t n : {1093ull * 1093, 3511ull * 3511, 1093ull * 1093 * 3511 * 3511,
+                           1093ull * 1093 * 1000003}) {
+    EXPECT_FALSE(IsPrime64(n)) << n;
+  }
+  EXPECT_TRUE(StrongFermatBase2(Mont64(1093ull * 1093)));
+  EXPECT_TRUE(IsPrime64(3511));
 }
 
 TEST(IsPrime64, SmallNumbers) {
