@@ -147,7 +147,9 @@ class Ladder {
     options.deadline = job_->deadline();
     siqs::Stats stats;
     auto d = siqs::FindFactor(c, options, job_->hooks(), &stats);
-    std::string note = "SIQS " + std::to_string(c.get_str().size()) + " digits (";
+    std::string note = "SIQS " + std::to_string(c.get_str().size()) + " digits";
+    if (options.threads > 1) note += " on " + std::to_string(options.threads) + " threads";
+    note += " (";
     if (stats.stopped) {
       note += std::to_string(stats.fulls) + " full, " + std::to_string(stats.partials) +
               " partial relations) (stopped: " +

@@ -52,6 +52,7 @@ struct Options {
   int port_base = 5555;
   int workers = 1;
   int threads = 0;  // 0: the worker uses all cores
+  int job_threads = 1;
   std::string cache;
   std::string journal = "./zfactor-journal.db";
   std::string ready_file;
@@ -73,6 +74,7 @@ std::optional<int> ParseOptions(int argc, char** argv, Options* o) {
                "every port, including the gateway's unless --listen is given");
   flags.Define("workers", &o->workers, "worker processes");
   flags.Define("threads", &o->threads, "compute threads per worker (0: all cores)");
+  flags.Define("job-threads", &o->job_threads, "threads one job's SIQS sieving may use");
   flags.Define("cache", &o->cache, "gateway result cache (default: the gateway's own default)");
   flags.Define("journal", &o->journal,
                "broker journal: accepted jobs survive a broker crash (empty: none)");
@@ -109,6 +111,7 @@ std::optional<int> ParseOptions(int argc, char** argv, Options* o) {
   const Range ranges[] = {{"port-base", o->port_base, 0, 65532},
                           {"workers", o->workers, 0, 256},
                           {"threads", o->threads, 0, 1024},
+                          {"job-threads", o->job_threads, 1, 256},
                           {"metrics-base", o->metrics_base, kMetricsAuto, 65000},
                           {"grace-ms", o->grace_ms, 0, 600000},
                           {"ready-timeout-ms", o->ready_timeout_ms, 1, 600000}};
@@ -178,7 +181,8 @@ class Stack {
     for (int i = 0; i < options_.workers; ++i) {
       Child& worker = Add("worker-" + std::to_string(i + 1),
                           {bin + "zfactor-worker", "--broker", Arg(broker, "back"), "--threads",
-                           std::to_string(options_.threads)});
+                           std::to_string(options_.threads), "--job-threads",
+                           std::to_string(options_.job_threads)});
       if (!StartAndWait(worker)) return false;
     }
     ZF_LOG(kInfo) << "ready: clients connect to " << Arg(gateway, "listen");

@@ -15,7 +15,9 @@ int main(int argc, char** argv) {
       "zfactor-worker [options]\n"
       "Connects to a broker's back endpoint and factors the numbers it sends.");
   flags.Define("broker", &config.broker, "the broker's back endpoint");
-  flags.Define("threads", &config.threads, "compute threads (0: all cores)");
+  flags.Define("threads", &config.threads, "compute threads, i.e. jobs at once (0: all cores)");
+  flags.Define("job-threads", &config.job_threads,
+               "threads one job's SIQS sieving may use (so up to threads x job-threads cores)");
   flags.Define("name", &config.name, "name shown in the broker's logs (default host:pid)");
   flags.Define("metrics", &config.metrics, "serve Prometheus /metrics on HOST:PORT (empty: off)");
   flags.Define("heartbeat-ms", &config.heartbeat_ms, "heartbeat interval in ms");
@@ -28,6 +30,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (flags.help_requested()) return 0;
+  if (config.job_threads < 1 || config.job_threads > zfactor::workers::kMaxJobThreads) {
+    std::fprintf(stderr, "zfactor-worker: --job-threads must be in [1, %d], got %d\n",
+                 zfactor::workers::kMaxJobThreads, config.job_threads);
+    return 2;
+  }
   core::InitLogging("worker");
   core::InstallStopHandlers();
 

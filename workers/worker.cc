@@ -8,11 +8,11 @@
 #include <cstdio>
 #include <exception>
 
+#include "compute/compute.h"
 #include "core/log.h"
 #include "core/signals.h"
 #include "core/zmq_util.h"
 #include "proto/codec.h"
-#include "compute/compute.h"
 
 namespace zfactor::workers {
 
@@ -50,6 +50,7 @@ Worker::Worker(WorkerConfig config)
     config_.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
   config_.threads = std::min(config_.threads, 4096);  // the codec's capacity limit
+  config_.job_threads = std::clamp(config_.job_threads, 1, kMaxJobThreads);
   if (config_.name.empty()) config_.name = DefaultName();
   config_.heartbeat_ms = std::max(1, config_.heartbeat_ms);
   config_.liveness = std::max(1, config_.liveness);
@@ -157,6 +158,7 @@ void Worker::RunTask(Task& task, zmq::socket_t& out) {
   }
   math::Budget budget;
   budget.max_seconds = job.max_seconds.value_or(0);
+  budget.threads = config_.job_threads;
   math::Hooks hooks;
   hooks.cancel = &task.cancel;
   hooks.polls = &task.polls;
@@ -177,7 +179,8 @@ void Worker::RunTask(Task& task, zmq::socket_t& out) {
     send(kTagProgress, p);
   };
   bool cancelled = false;
-  proto::StatusOr<proto::Result> result = compute::Compute(job.kind, job.n, budget, hooks, &cancelled);
+  proto::StatusOr<proto::Result> result =
+      compute::Compute(job.kind, job.n, budget, hooks, &cancelled);
   if (!result.ok()) {
     ZF_LOG(kError) << "job " << job.job << " failed: " << result.error().message;
     answer.type = MsgType::kFailed;

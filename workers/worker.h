@@ -51,9 +51,12 @@
 
 namespace zfactor::workers {
 
+inline constexpr int kMaxJobThreads = 256;
+
 struct WorkerConfig {
   std::string broker = "tcp://127.0.0.1:5557";
-  int threads = 0;      // compute threads; 0 = all cores
+  int threads = 0;      // compute threads = jobs at once; 0 = all cores
+  int job_threads = 1;  // threads one job's sieving (SIQS) may use, 1..kMaxJobThreads
   std::string name;     // empty = host:pid
   std::string metrics;  // "host:port" to serve /metrics; empty = none
   int heartbeat_ms = 1000;

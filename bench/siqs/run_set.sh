@@ -52,7 +52,7 @@ while read -r name digits n p q; do
   ok=no
   [ "$got" = "$want" ] && [ "$product" = "$n" ] && ok=yes
   [ "$ok" = yes ] || bad=1
-  siqs=$(grep -o "SIQS [0-9]* digits ([^)]*)" "$tmp/err" | head -1)
+  siqs=$(grep -o "SIQS [0-9]* digits[^(]*([^)]*)" "$tmp/err" | head -1)
   [ -n "$siqs" ] || siqs="-"
   printf "| %s | %s | %.2f | %.2f | %.1f | %s | %s |\n" "$name" "$digits" "$cpu" "$wall" \
     "$(echo "$rss_kb / 1024" | bc -l)" "$siqs" "$ok"

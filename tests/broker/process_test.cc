@@ -158,6 +158,9 @@ TEST(ProcessTest, HelpAndBadFlags) {
   Child worker({ZF_WORKER_BIN, "--broker", "garbage", "--threads", "1"});
   ASSERT_TRUE(worker.started());
   EXPECT_EQ(worker.Stop(0), 1);
+  Child no_threads({ZF_WORKER_BIN, "--job-threads", "0"});
+  ASSERT_TRUE(no_threads.started());
+  EXPECT_EQ(no_threads.Stop(0), 2);
 }
 
 }  // namespace

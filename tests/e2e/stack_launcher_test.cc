@@ -108,7 +108,8 @@ class StackLauncherTest : public ::testing::Test {
 };
 
 TEST_F(StackLauncherTest, StartsInOrderHandsOnEndpointsAndStopsCleanly) {
-  auto s = Launch({"--workers", "2", "--threads", "3", "--cache", "/tmp/x.db"});
+  auto s =
+      Launch({"--workers", "2", "--threads", "3", "--job-threads", "2", "--cache", "/tmp/x.db"});
   ASSERT_TRUE(s->Start());
   ASSERT_TRUE(s->WaitReady(milliseconds(20000))) << s->exit_status();
   auto values = stack::ReadReadyFile(ready());
@@ -131,7 +132,8 @@ TEST_F(StackLauncherTest, StartsInOrderHandsOnEndpointsAndStopsCleanly) {
                             "tcp://127.0.0.1:1003 --cache /tmp/x.db"),
             std::string::npos)
       << gateway[0];
-  EXPECT_NE(workers[0].find("--broker tcp://127.0.0.1:1002 --threads 3"), std::string::npos)
+  EXPECT_NE(workers[0].find("--broker tcp://127.0.0.1:1002 --threads 3 --job-threads 2"),
+            std::string::npos)
       << workers[0];
 
   s->Stop(milliseconds(20000));
@@ -210,6 +212,7 @@ TEST_F(StackLauncherTest, HelpAndBadFlags) {
   EXPECT_NE(out.find("--port-base"), std::string::npos);
   EXPECT_EQ(RunCommand(BinDir() + "/zfactor-stack --workers many 2>/dev/null", &out), 2);
   EXPECT_EQ(RunCommand(BinDir() + "/zfactor-stack --bogus 2>/dev/null", &out), 2);
+  EXPECT_EQ(RunCommand(BinDir() + "/zfactor-stack --job-threads 0 2>/dev/null", &out), 2);
 }
 
 }  // namespace

@@ -39,9 +39,13 @@ class BrokerWorkerTest : public ::testing::Test {
     sub_.set(zmq::sockopt::subscribe, "");
     sub_.connect(broker_->pub_endpoint());
 
+    StartWorker(1);
+  }
+  void StartWorker(int job_threads) {
     workers::WorkerConfig wc;
     wc.broker = broker_->back_endpoint();
     wc.threads = 1;
+    wc.job_threads = job_threads;
     wc.name = "itest";
     worker_ = std::make_unique<workers::Worker>(wc);
     ASSERT_TRUE(worker_->Start().ok());
@@ -121,6 +125,25 @@ TEST_F(BrokerWorkerTest, JobIsFactoredAndPublished) {
   ASSERT_EQ(r->result->factors.size(), 2u);
   EXPECT_EQ(r->result->factors[0].p, "59649589127497217");
   EXPECT_EQ(r->result->factors[1].p, "5704689200685129054721");
+}
+
+// --job-threads: a job that reaches SIQS sieves on that many threads, and
+// its effort says so.
+TEST_F(BrokerWorkerTest, JobThreadsReachSiqs) {
+  StopWorker();
+  StartWorker(2);
+  const std::string n = "877496438739212206102484610928805986337";  // C40_1: p20 x p20
+  std::optional<Internal> r;
+  for (int i = 0; i < 50 && !r; ++i) {
+    const std::string id = "c40-" + std::to_string(i);
+    ASSERT_EQ(Submit(id, n).type, MsgType::kAccepted);
+    r = AwaitPub(id, MsgType::kResult, JobState::kDone);
+  }
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->result);
+  EXPECT_EQ(r->result->status, "FF");
+  EXPECT_NE(r->result->effort.find("SIQS 39 digits on 2 threads"), std::string::npos)
+      << r->result->effort;
 }
 
 TEST_F(BrokerWorkerTest, CancelRunningJobAndByeRequeues) {
