@@ -16,7 +16,7 @@ namespace zfactor::math::testing {
 
 struct GpAnswer {
   std::vector<std::pair<mpz_class, unsigned>> factors;  // factorint(n)
-  bool isprime = false;                                  // proven by gp
+  bool isprime = false;                                 // proven by gp
   bool ispseudoprime = false;
 };
 

@@ -107,12 +107,12 @@ bool TextbookStrongLucas(const Arith& m) {
   const W odd = k >> s;
   W u = m.One(), v = m.One(), qk = qm;  // U_1 = 1, V_1 = P = 1, Q^1
   for (int i = BitLength(odd) - 2; i >= 0; --i) {
-    u = m.Mul(u, v);                              // U_2k = U_k V_k
-    v = m.Sub(m.Sqr(v), m.Add(qk, qk));           // V_2k = V_k^2 - 2 Q^k
+    u = m.Mul(u, v);                     // U_2k = U_k V_k
+    v = m.Sub(m.Sqr(v), m.Add(qk, qk));  // V_2k = V_k^2 - 2 Q^k
     qk = m.Sqr(qk);
-    if ((odd >> i) & 1) {                         // k -> k + 1 with P = 1
-      const W u1 = m.Half(m.Add(u, v));           // U_k+1 = (U_k + V_k) / 2
-      v = m.Half(m.Add(m.Mul(dm, u), v));         // V_k+1 = (D U_k + V_k) / 2
+    if ((odd >> i) & 1) {                  // k -> k + 1 with P = 1
+      const W u1 = m.Half(m.Add(u, v));    // U_k+1 = (U_k + V_k) / 2
+      v = m.Half(m.Add(m.Mul(dm, u), v));  // V_k+1 = (D U_k + V_k) / 2
       u = u1;
       qk = m.Mul(qk, qm);
     }
@@ -167,8 +167,8 @@ TEST(Bpsw, LucasLadderMatchesTheTextbookTestOnSquarefreeNumbers) {
 // Squares of the Wieferich primes pass the base-2 test; BPSW still rejects
 // them and their multiples, and accepts 3511 itself.
 TEST(Bpsw, WieferichSquaresAreComposite) {
-  for (const uint64_t n : {1093ull * 1093, 3511ull * 3511, 1093ull * 1093 * 3511 * 3511,
-                           1093ull * 1093 * 1000003}) {
+  for (const uint64_t n :
+       {1093ull * 1093, 3511ull * 3511, 1093ull * 1093 * 3511 * 3511, 1093ull * 1093 * 1000003}) {
     EXPECT_FALSE(IsPrime64(n)) << n;
   }
   EXPECT_TRUE(StrongFermatBase2(Mont64(1093ull * 1093)));

@@ -39,7 +39,8 @@ std::optional<std::string> RunGp(const std::string& program, std::string* error)
       output = std::move(out);
     } else {
       std::ifstream err(errors);
-      const std::string text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+      const std::string text((std::istreambuf_iterator<char>(err)),
+                             std::istreambuf_iterator<char>());
       *error = "gp failed (status " + std::to_string(status) +
                "; is pari-gp installed?): " + text.substr(0, 300) + out.substr(0, 300);
     }

@@ -17,8 +17,8 @@ std::optional<std::string> RunGp(const std::string& program, std::string* error)
 
 // What gp says about one integer n >= 1.
 struct GpFactorization {
-  bool isprime = false;        // isprime(n): proven
-  bool ispseudoprime = false;  // ispseudoprime(n): BPSW
+  bool isprime = false;                                   // isprime(n): proven
+  bool ispseudoprime = false;                             // ispseudoprime(n): BPSW
   std::vector<std::pair<std::string, unsigned>> factors;  // factorint(n), ascending, decimal
 };
 
