@@ -42,7 +42,12 @@ bool ProvePrimeNminus1(const mpz_class& n, const Job& job) {
   budget.use_siqs = false;
   budget.seed = job.budget().seed;
   const mpz_class nm1 = n - 1;
-  const Factorization f = Factor(nm1, budget, job.hooks());
+  // Cancel and proof of life carry over; factors and progress of n - 1 are
+  // not n's, so the caller's reporting hooks do not.
+  Hooks hooks;
+  hooks.cancel = job.hooks().cancel;
+  hooks.polls = job.hooks().polls;
+  const Factorization f = Factor(nm1, budget, hooks);
   if (f.cancelled) return false;
 
   mpz_class F = 1;

@@ -79,6 +79,24 @@ TEST(Factor, StreamsFactorsThroughHooks) {
   for (const auto& d : seen) EXPECT_TRUE(mpz_divisible_p(f.n.get_mpz_t(), d.get_mpz_t()));
 }
 
+// The N-1 proof of a large prime factor factors p - 1 with the engine; those
+// factors are not n's and must not reach on_factor.
+TEST(Factor, StreamsOnlyFactorsOfN) {
+  mpz_class p;
+  const mpz_class start = Z("1000000000000000000000000000000");
+  mpz_nextprime(p.get_mpz_t(), start.get_mpz_t());
+  const mpz_class n = 1000003 * p;
+  std::vector<mpz_class> seen;
+  Hooks hooks;
+  hooks.on_factor = [&](const mpz_class& d) { seen.push_back(d); };
+  const Factorization f = Factor(n, {}, hooks);
+  ASSERT_EQ(f.verdict, Verdict::kFullyFactored);
+  ASSERT_EQ(f.factors.size(), 2u);
+  EXPECT_EQ(f.factors[1].certainty, Certainty::kProven);  // the N-1 proof ran
+  ASSERT_FALSE(seen.empty());
+  for (const auto& d : seen) EXPECT_TRUE(mpz_divisible_p(n.get_mpz_t(), d.get_mpz_t())) << d;
+}
+
 TEST(Factor, VerifyRejectsWrongAnswers) {
   Factorization f = Factor(Z("4294967297"));
   ASSERT_TRUE(VerifyFactorization(f));
