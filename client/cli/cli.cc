@@ -28,6 +28,7 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kBatchSize = 100;    // numbers per request (max_batch is 1000)
 constexpr milliseconds kWaitChunk{60000};  // longest single wait_ms / wait request
 constexpr milliseconds kMinBusyBackoff{100};
+constexpr milliseconds kLocalProgressEvery{10000};  // --local --verbose progress lines
 
 const char kGeneralHelp[] =
     "usage: zfactor [options] COMMAND [options] [ARGS]\n"
@@ -232,6 +233,7 @@ class Runner {
         LocalOptions options;
         options.threads = s_.threads;
         options.max_seconds = s_.max_seconds;
+        if (s_.verbose) ReportLocalProgress(n, &options);
         PrintAnswer(
             kind == proto::Kind::kFactor ? LocalFactor(value, options) : LocalIsPrime(value), true);
       }
@@ -312,6 +314,29 @@ class Runner {
 
   // Prints a verified answer; an incomplete one sets exit status 1 when
   // `require_complete`.
+  // --local --verbose: factors as they split off, and the engine's progress
+  // (SIQS relations found / needed) at most every kLocalProgressEvery, on
+  // stderr, so a long local job shows it is moving.
+  void ReportLocalProgress(const std::string& n, LocalOptions* options) {
+    const std::string name =
+        n.size() <= 24 ? n : n.substr(0, 12) + "...(" + std::to_string(n.size()) + " digits)";
+    const auto start = Clock::now();
+    options->on_factor = [this, name](const mpz_class& f) {
+      err_ << "zfactor: " << name << ": found factor " << f.get_str() << "\n";
+    };
+    options->on_progress = [this, name, start, last = start](const std::string& stage,
+                                                            double fraction) mutable {
+      const auto now = Clock::now();
+      if (now - last < kLocalProgressEvery) return;
+      last = now;
+      char line[160];
+      std::snprintf(line, sizeof line, "zfactor: %s: %s %.1f%% after %.0f s\n", name.c_str(),
+                    stage.c_str(), fraction < 0 ? 0.0 : 100 * fraction,
+                    std::chrono::duration<double>(now - start).count());
+      err_ << line << std::flush;
+    };
+  }
+
   void PrintAnswer(const proto::Answer& a, bool local, bool require_complete = true) {
     const std::string problem = CheckAnswer(a);
     if (!problem.empty()) {
@@ -436,7 +461,8 @@ int RunCli(int argc, char** argv, std::istream& in, std::ostream& out, std::ostr
   }
   if (compute) {
     flags.Define("verbose", &s.verbose,
-                 "print status, source, effort and time per answer on stderr");
+                 "print status, source, effort and time per answer on stderr (with --local "
+                 "also each factor as it splits off and progress every 10 s)");
     flags.Define("local", &s.local, "compute in this process with the math engine; no service");
     flags.Define("threads", &s.threads, "threads for --local");
   }

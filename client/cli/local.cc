@@ -7,12 +7,13 @@ namespace {
 
 // The same bridge the worker and the gateway use, so --local answers are
 // computed and verified exactly as the service's are.
-proto::Answer Run(proto::Kind kind, const mpz_class& n, const math::Budget& budget) {
+proto::Answer Run(proto::Kind kind, const mpz_class& n, const math::Budget& budget,
+                  const math::Hooks& hooks = {}) {
   proto::Answer a;
   a.n = n.get_str();
   a.kind = kind;
   a.source = proto::Source::kInline;
-  auto result = compute::Compute(kind, a.n, budget);
+  auto result = compute::Compute(kind, a.n, budget, hooks);
   if (result.ok()) {
     a.state = proto::JobState::kDone;
     a.result = std::move(result).value();
@@ -29,7 +30,10 @@ proto::Answer LocalFactor(const mpz_class& n, const LocalOptions& options) {
   math::Budget budget;
   budget.threads = options.threads;
   budget.max_seconds = options.max_seconds;
-  return Run(proto::Kind::kFactor, n, budget);
+  math::Hooks hooks;
+  hooks.on_progress = options.on_progress;
+  hooks.on_factor = options.on_factor;
+  return Run(proto::Kind::kFactor, n, budget, hooks);
 }
 
 proto::Answer LocalIsPrime(const mpz_class& n) { return Run(proto::Kind::kIsPrime, n, {}); }

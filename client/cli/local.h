@@ -5,6 +5,9 @@
 
 #include <gmpxx.h>
 
+#include <functional>
+#include <string>
+
 #include "proto/messages.h"
 
 namespace zfactor::client {
@@ -12,6 +15,10 @@ namespace zfactor::client {
 struct LocalOptions {
   int threads = 1;
   double max_seconds = 0;  // 0: no cap
+  // Called from the computing threads (one at a time) as the engine reports
+  // a stage and its fraction done, or a factor split off; may be empty.
+  std::function<void(const std::string& stage, double fraction)> on_progress;
+  std::function<void(const mpz_class& factor)> on_factor;
 };
 
 // math::Factor(n) as a done ANSWER (kind factor, source inline).

@@ -60,6 +60,25 @@ TEST(CliLocalTest, FactorExpressions) {
   EXPECT_EQ(r.out.find("[C]"), std::string::npos);
 }
 
+// --verbose with --local names the factors as they split off (only factors
+// of n: the primality proofs' own factorizations stay quiet), then the detail line.
+TEST(CliLocalTest, VerboseReportsFactorsAsTheySplitOff) {
+  CliRun r = RunZfactor({"factor", "--local", "--verbose", "(2^61-1)*(2^89-1)"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::istringstream lines(r.err);
+  std::string line;
+  int found = 0;
+  while (std::getline(lines, line)) {
+    const std::string prefix = "zfactor: 142724769270...(46 digits): found factor ";
+    if (line.rfind(prefix, 0) != 0) continue;
+    const std::string f = line.substr(prefix.size());
+    EXPECT_TRUE(f == "2305843009213693951" || f == "618970019642690137449562111") << line;
+    ++found;
+  }
+  EXPECT_GE(found, 1) << r.err;
+  EXPECT_NE(r.err.find("status=FF"), std::string::npos) << r.err;
+}
+
 TEST(CliLocalTest, ReadsStdinLikeCoreutils) {
   CliRun r = RunZfactor({"factor", "--local"}, "12 13\n\n  100\n");
   EXPECT_EQ(r.status, 0) << r.err;
