@@ -1,6 +1,6 @@
 #include "math/small/trial_division.h"
 
-#include "math/small/bpsw.h"
+#include "math/small/int128.h"
 #include "math/small/primes.h"
 
 namespace zfactor::math::small {
