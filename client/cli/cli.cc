@@ -312,8 +312,6 @@ class Runner {
     }
   }
 
-  // Prints a verified answer; an incomplete one sets exit status 1 when
-  // `require_complete`.
   // --local --verbose: factors as they split off, and the engine's progress
   // (SIQS relations found / needed) at most every kLocalProgressEvery, on
   // stderr, so a long local job shows it is moving.
@@ -329,14 +327,21 @@ class Runner {
       const auto now = Clock::now();
       if (now - last < kLocalProgressEvery) return;
       last = now;
+      const double seconds = std::chrono::duration<double>(now - start).count();
       char line[160];
-      std::snprintf(line, sizeof line, "zfactor: %s: %s %.1f%% after %.0f s\n", name.c_str(),
-                    stage.c_str(), fraction < 0 ? 0.0 : 100 * fraction,
-                    std::chrono::duration<double>(now - start).count());
+      if (fraction < 0) {  // the stage cannot tell how far it is
+        std::snprintf(line, sizeof line, "zfactor: %s: %s after %.0f s\n", name.c_str(),
+                      stage.c_str(), seconds);
+      } else {
+        std::snprintf(line, sizeof line, "zfactor: %s: %s %.1f%% after %.0f s\n", name.c_str(),
+                      stage.c_str(), 100 * fraction, seconds);
+      }
       err_ << line << std::flush;
     };
   }
 
+  // Prints a verified answer; an incomplete one sets exit status 1 when
+  // `require_complete`.
   void PrintAnswer(const proto::Answer& a, bool local, bool require_complete = true) {
     const std::string problem = CheckAnswer(a);
     if (!problem.empty()) {
