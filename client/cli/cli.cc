@@ -323,7 +323,7 @@ class Runner {
       err_ << "zfactor: " << name << ": found factor " << f.get_str() << "\n";
     };
     options->on_progress = [this, name, start, last = start](const std::string& stage,
-                                                            double fraction) mutable {
+                                                             double fraction) mutable {
       const auto now = Clock::now();
       if (now - last < kLocalProgressEvery) return;
       last = now;
