@@ -100,6 +100,20 @@ class BrokerWorkerTest : public ::testing::Test {
     return std::nullopt;
   }
 
+  // The subscriber may join late: submits n under fresh ids (prefix + i)
+  // until one's result is seen on the stream.
+  std::optional<Internal> SubmitUntilPublished(const std::string& prefix, const std::string& n) {
+    for (int i = 0; i < 50; ++i) {
+      const std::string id = prefix + std::to_string(i);
+      if (Submit(id, n).type != MsgType::kAccepted) {
+        ADD_FAILURE() << "submit " << id << " not accepted";
+        return std::nullopt;
+      }
+      if (auto r = AwaitPub(id, MsgType::kResult, JobState::kDone)) return r;
+    }
+    return std::nullopt;
+  }
+
   zmq::context_t ctx_{1};
   std::unique_ptr<broker::Broker> broker_;
   std::thread broker_thread_;
@@ -110,14 +124,8 @@ class BrokerWorkerTest : public ::testing::Test {
 };
 
 TEST_F(BrokerWorkerTest, JobIsFactoredAndPublished) {
-  // The subscriber may join late: keep submitting fresh ids until one result is seen.
   const std::string n = "340282366920938463463374607431768211457";
-  std::optional<Internal> r;
-  for (int i = 0; i < 50 && !r; ++i) {
-    const std::string id = "f7-" + std::to_string(i);
-    ASSERT_EQ(Submit(id, n).type, MsgType::kAccepted);
-    r = AwaitPub(id, MsgType::kResult, JobState::kDone);
-  }
+  const std::optional<Internal> r = SubmitUntilPublished("f7-", n);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->n, n);
   ASSERT_TRUE(r->result);
@@ -133,12 +141,7 @@ TEST_F(BrokerWorkerTest, JobThreadsReachSiqs) {
   StopWorker();
   StartWorker(2);
   const std::string n = "877496438739212206102484610928805986337";  // C40_1: p20 x p20
-  std::optional<Internal> r;
-  for (int i = 0; i < 50 && !r; ++i) {
-    const std::string id = "c40-" + std::to_string(i);
-    ASSERT_EQ(Submit(id, n).type, MsgType::kAccepted);
-    r = AwaitPub(id, MsgType::kResult, JobState::kDone);
-  }
+  const std::optional<Internal> r = SubmitUntilPublished("c40-", n);
   ASSERT_TRUE(r);
   ASSERT_TRUE(r->result);
   EXPECT_EQ(r->result->status, "FF");
