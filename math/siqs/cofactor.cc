@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <numeric>
 
+#include "math/small/bpsw.h"
+#include "math/small/ecm.h"
+#include "math/small/montgomery.h"
+
 namespace zfactor::math::siqs {
 namespace {
 
@@ -100,13 +104,65 @@ bool IsPrime64(uint64_t n) {
   return true;
 }
 
+namespace {
+
+// Micro-ECM (math/small) on a composite whose prime factors all exceed 7:
+// up to kEcmBatches batches of two curves, B1 chosen by the size of n (its
+// smaller factor has at most half the bits), moving up one level every
+// kBatchesPerLevel batches. Returns a factor or 0.
+constexpr int kEcmBatches = 8;
+constexpr int kBatchesPerLevel = 3;
+constexpr uint64_t kFirstSigma = 7;
+
+uint32_t EcmFirstB1(int bits) {
+  if (bits <= 40) return 27;
+  if (bits <= 44) return 47;
+  if (bits <= 48) return 70;
+  if (bits <= 52) return 85;
+  if (bits <= 56) return 125;
+  return 150;
+}
+
+uint64_t Ecm(uint64_t n) {
+  using small::Mont64;
+  const Mont64 m(n);
+  int level = small::EcmLevelIndexFor(EcmFirstB1(small::BitLength64(n)));
+  uint64_t sigma = kFirstSigma;
+  for (int batch = 0; batch < kEcmBatches; ++batch) {
+    if (batch > 0 && batch % kBatchesPerLevel == 0 && level + 1 < small::EcmLevelCount()) ++level;
+    const uint64_t d = small::EcmCurves<Mont64, 2>(m, sigma, small::GetEcmLevel(level));
+    if (d != 0) return d;
+    sigma += 2;
+  }
+  return 0;
+}
+
+// Up to this size (smaller factor below 2^18: rho needs some 2^9 steps) rho
+// beats ECM.
+constexpr int kRhoMaxBits = 36;
+
+}  // namespace
+
 uint64_t SplitComposite64(uint64_t n) {
   if ((n & 1) == 0) return 2;
+  for (uint64_t p : {3, 5, 7}) {
+    if (n % p == 0) return p;
+  }
+  if (small::BitLength64(n) > kRhoMaxBits) {
+    if (const uint64_t d = Ecm(n); d != 0) return d;
+  }
   for (uint64_t c = 1; c < 6; ++c) {
     const uint64_t g = Rho(n, c);
     if (g != 0) return g;
   }
   return 0;
+}
+
+bool ProbablePrime64(uint64_t n) { return small::StrongFermatBase2(small::Mont64(n)); }
+
+uint64_t SplitLargePrimes(uint64_t n) {
+  if (small::BitLength64(n) <= kRhoMaxBits) return Rho(n, 1);
+  return Ecm(n);
 }
 
 }  // namespace zfactor::math::siqs

@@ -1,6 +1,7 @@
 // Splitting the 64-bit cofactor left after trial division into two large
-// primes (double-large-prime variation): a deterministic primality test and
-// Pollard-Brent rho in Montgomery arithmetic.
+// primes (double-large-prime variation): primality tests, Pollard-Brent rho
+// in Montgomery arithmetic for small cofactors and micro-ECM
+// (math/small/ecm.h) for larger ones.
 #ifndef ZFACTOR_MATH_SIQS_COFACTOR_H_
 #define ZFACTOR_MATH_SIQS_COFACTOR_H_
 
@@ -11,8 +12,19 @@ namespace zfactor::math::siqs {
 // Deterministic Miller-Rabin for n < 2^64.
 bool IsPrime64(uint64_t n);
 
-// A non-trivial factor of the odd composite n < 2^62, or 0 if rho gave up.
+// A non-trivial factor of the odd composite n < 2^62: micro-ECM (a few
+// curves) above 36 bits, then rho; 0 if both gave up.
 uint64_t SplitComposite64(uint64_t n);
+
+// Strong probable prime to base 2 (every prime passes; composites that pass
+// are rare). REQUIRES: n odd, n > 2.
+bool ProbablePrime64(uint64_t n);
+
+// The sieve's quick split of a cofactor whose prime factors all lie above
+// the factor base: rho up to 36 bits, else up to 16 micro-ECM curves.
+// A non-trivial factor, or 0 (the caller drops the relation).
+// REQUIRES: n odd composite < 2^62, no prime factor below 7.
+uint64_t SplitLargePrimes(uint64_t n);
 
 }  // namespace zfactor::math::siqs
 

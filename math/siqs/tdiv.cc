@@ -15,6 +15,7 @@ TrialDivider::TrialDivider(const FactorBase& fb, uint64_t large_prime_bound, uin
     : fb_(fb),
       lp_bound_(large_prime_bound),
       double_bound_(double_bound),
+      prime_squared_(uint64_t{fb.largest()} * fb.largest()),
       reciprocal_(fb.first_bucket),
       found_(fb.first_bucket + 1) {
   for (uint32_t i = fb.first_sieved; i < fb.first_bucket; ++i) {
@@ -80,8 +81,11 @@ bool TrialDivider::Divide(const PolyState& poly, const BlockSieve& sieve, uint32
     out->large_prime = cofactor;
     return true;
   }
-  if (cofactor >= double_bound_ || IsPrime64(cofactor)) return false;
-  const uint64_t f = SplitComposite64(cofactor);
+  // No prime factor of the cofactor is below the largest factor-base prime,
+  // so below its square the cofactor is a prime (too large to use).
+  if (cofactor >= double_bound_ || cofactor < prime_squared_ || ProbablePrime64(cofactor))
+    return false;
+  const uint64_t f = SplitLargePrimes(cofactor);
   if (f == 0) return false;
   const uint64_t g = cofactor / f;
   if (f >= lp_bound_ || g >= lp_bound_) return false;

@@ -33,6 +33,7 @@ class TrialDivider {
   const FactorBase& fb_;
   uint64_t lp_bound_;
   uint64_t double_bound_;
+  uint64_t prime_squared_;  // (largest factor-base prime)^2
   mpz_class q_;
   std::vector<uint64_t> reciprocal_;  // floor(2^42 / p) + 1 for the block-sieved primes
   std::vector<uint32_t> found_;       // scratch: medium primes whose root matches

@@ -221,6 +221,28 @@ TEST(Cofactor, PrimalityAndSplitting) {
   EXPECT_EQ(g, 65537u);
 }
 
+TEST(Cofactor, DoubleLargePrimeSplit) {
+  EXPECT_TRUE(ProbablePrime64(1000000007));
+  EXPECT_TRUE(ProbablePrime64(18446744073709551557ull));
+  EXPECT_FALSE(ProbablePrime64(1000000007ull * 998244353ull));
+  EXPECT_FALSE(ProbablePrime64(65537ull * 65537ull));
+  // Cofactors as the 80-100 digit sieve sees them: two primes of 19-28 bits
+  // (rho below 37 bits, micro-ECM above).
+  int split = 0, tried = 0;
+  for (uint64_t p : {524309ull, 1048583ull, 4194319ull, 16777259ull}) {
+    for (uint64_t q : {786433ull, 3145739ull, 50331653ull, 201326611ull}) {
+      const uint64_t n = p * q;
+      ++tried;
+      const uint64_t f = SplitLargePrimes(n);
+      if (f == 0) continue;
+      EXPECT_TRUE(f == p || f == q) << n << " " << f;
+      ++split;
+    }
+  }
+  // The split may give up (the sieve then drops the relation), but rarely.
+  EXPECT_GE(split, tried - 1);
+}
+
 TEST(Siqs, SplitsC60) { ExpectSplits(Semiprimes().at("C60_1")); }
 
 TEST(Siqs, SplitsWithTwoThreads) { ExpectSplits(Semiprimes().at("C50_3"), 2); }
