@@ -114,6 +114,53 @@ void AddCycleColumns(const std::vector<Relation>& rels, const std::vector<uint32
   }
 }
 
+// Drops from `partial` the relations that cannot lie on a cycle: those with a
+// large prime (other than 1) that no other remaining relation has, repeatedly
+// (leaves of the large-prime graph). Most partial relations are such leaves,
+// so the graph built next is a fraction of the size; the cycles are the same.
+void RemoveLeaves(const std::vector<Relation>& rels, std::vector<uint32_t>* partial) {
+  // Vertices: the distinct large primes (1 included), by binary search.
+  std::vector<uint64_t> primes;
+  primes.reserve(2 * partial->size() + 1);
+  primes.push_back(1);
+  for (uint32_t r : *partial) {
+    primes.push_back(rels[r].large_prime);
+    primes.push_back(rels[r].large_prime2);
+  }
+  std::sort(primes.begin(), primes.end());
+  primes.erase(std::unique(primes.begin(), primes.end()), primes.end());
+  auto vertex = [&](uint64_t p) {
+    return static_cast<uint32_t>(std::lower_bound(primes.begin(), primes.end(), p) -
+                                 primes.begin());
+  };
+  const size_t count = partial->size();
+  std::vector<std::pair<uint32_t, uint32_t>> ends(count);
+  std::vector<uint32_t> degree(primes.size(), 0);
+  for (size_t k = 0; k < count; ++k) {
+    const uint32_t r = (*partial)[k];
+    ends[k] = {vertex(rels[r].large_prime), vertex(rels[r].large_prime2)};
+    ++degree[ends[k].first];
+    ++degree[ends[k].second];
+  }
+  degree[0] = UINT32_MAX;  // the vertex 1 is never a leaf
+  std::vector<bool> alive(count, true);
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t k = 0; k < count; ++k) {
+      if (!alive[k] || (degree[ends[k].first] != 1 && degree[ends[k].second] != 1)) continue;
+      alive[k] = false;
+      changed = true;
+      --degree[ends[k].first];
+      --degree[ends[k].second];
+    }
+  }
+  size_t out = 0;
+  for (size_t k = 0; k < count; ++k) {
+    if (alive[k]) (*partial)[out++] = (*partial)[k];
+  }
+  partial->resize(out);
+}
+
 }  // namespace
 
 Matrix BuildMatrix(const FactorBase& fb, const std::vector<Relation>& rels, uint32_t excess) {
@@ -127,6 +174,7 @@ Matrix BuildMatrix(const FactorBase& fb, const std::vector<Relation>& rels, uint
       partial.push_back(i);
     }
   }
+  RemoveLeaves(rels, &partial);
   AddCycleColumns(rels, partial, &m.col_rels);
   for (const auto& ids : m.col_rels) m.cols.push_back(OddPrimes(rels, ids));
 
