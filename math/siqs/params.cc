@@ -12,18 +12,20 @@ namespace {
 //   siqs_tune --digits 30,40,50,60 --numbers 2 --fb-scale 0.7,1,1.4 --blocks-delta 0,1
 //   --fudge-delta -2,0,2
 // Row 70: SLP vs DLP measured once each on C70_1 (siqs_tune --digits 70 --numbers 1 --dlp -1 | --lp
-// 40
-// --fudge-delta -12 --dlp 1.7: 14.7 s vs 13.8 s CPU, within noise). Row 80: C80_1 once with this
-// row (135.6 s CPU) and once single-large-prime (siqs_tune --digits 80 --numbers 1 --fb-scale 1
-// --blocks-delta 0 --lp 400 --fudge-delta 12 --dlp -1: 142.2 s CPU). Rows 20, 90 and 100 are
-// extrapolated, not measured; the double-large-prime variation is switched on from 75 digits.
-// See docs/SIQS.md.
+// 40 --fudge-delta -12 --dlp 1.7: 14.7 s vs 13.8 s CPU, within noise). Row 75 pins what the
+// 70-80 interpolation gave before row 80 changed (one 75-digit semiprime: 18.9 s CPU; the new
+// row 80 interpolated there, lp_mult 300, fudge 12.5, dlp 1.9: 23.3 s). Row 80: a sweep on C80_1
+// (lp_mult 40-400, dlp 1.7-2.0, fudge 3-9, fb 20000-32000, blocks 3-5) and checks on C80_2/3
+// with bench_siqs --n: lp_mult 200, dlp 1.9, fudge 7, 4 blocks took C80_2 from 88.5 s to
+// 66.7 s CPU (row 80 before: 40, 1.7, 6, 5 blocks).
+// Rows 20, 90 and 100 are extrapolated, not measured (90/100 take row 80's large-prime
+// settings); the double-large-prime variation is switched on from 73 digits. See docs/SIQS.md.
 constexpr Params kTable[] = {
     {20, 80, 1, 20, 4.0, 20, 0},         {30, 200, 1, 30, 6.0, 24, 0},
     {40, 350, 1, 40, 12.0, 30, 0},       {50, 2100, 1, 100, 14.0, 60, 0},
     {60, 5880, 2, 400, 18.0, 100, 0},    {70, 12000, 3, 400, 18.0, 100, 0},
-    {80, 28000, 5, 40, 6.0, 120, 1.7},   {90, 50000, 8, 40, 6.0, 150, 1.7},
-    {100, 80000, 10, 40, 6.0, 150, 1.7},
+    {75, 18330, 4, 220, 12.0, 110, 1.7}, {80, 28000, 4, 200, 7.0, 120, 1.9},
+    {90, 50000, 8, 200, 7.0, 150, 1.9},  {100, 80000, 10, 200, 7.0, 150, 1.9},
 };
 
 }  // namespace
