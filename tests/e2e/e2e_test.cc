@@ -21,12 +21,13 @@
 #include "client/verify.h"
 #include "tests/support/cluster.h"
 #include "tests/support/cluster_test.h"
+#include "tests/support/numbers.h"
 
 namespace zfactor::e2e {
 namespace {
 
 using support::BinDir;
-using support::LookupSemiprime;
+using support::FindSharedSemiprime;
 using support::RunCommand;
 using support::ScratchDir;
 using support::SourceDir;
@@ -102,8 +103,9 @@ TEST_F(ServiceTest, InlineFactorAndIsPrime) {
 }
 
 TEST_F(ServiceTest, QueuedSemiprimeThenCacheWithoutNewJob) {
-  std::string n, p, q;
-  ASSERT_TRUE(LookupSemiprime("C40_1", &n, &p, &q));
+  const auto c40 = FindSharedSemiprime("C40_1");
+  ASSERT_TRUE(c40);
+  const std::string& n = c40->n;
   ASSERT_TRUE(Start());
   Client c(cluster_->ClientOptions());
   const double submitted_before = Stat(c, "jobs_submitted");
@@ -115,7 +117,8 @@ TEST_F(ServiceTest, QueuedSemiprimeThenCacheWithoutNewJob) {
   auto done = c.WaitFinal(first.value(), kJobTimeout);
   ASSERT_TRUE(done.ok()) << done.error().message;
   ASSERT_EQ(done.value().state, proto::JobState::kDone);
-  EXPECT_EQ(WithoutPrpMarks(client::FormatFactorLine(done.value())), n + ": " + p + " " + q);
+  EXPECT_EQ(WithoutPrpMarks(client::FormatFactorLine(done.value())),
+            n + ": " + c40->p + " " + c40->q);
   EXPECT_EQ(client::CheckAnswer(done.value()), "");
   const double submitted_after = Stat(c, "jobs_submitted");
   EXPECT_EQ(submitted_after, submitted_before + 1);
@@ -160,8 +163,9 @@ TEST_F(ServiceTest, WaitOnQueuedJob) {
 }
 
 TEST_F(ServiceTest, IsPrimeQueuedPath) {
-  std::string n, p, q;
-  ASSERT_TRUE(LookupSemiprime("C40_1", &n, &p, &q));
+  const auto c40 = FindSharedSemiprime("C40_1");
+  ASSERT_TRUE(c40);
+  const std::string& n = c40->n;
   ASSERT_TRUE(Start());  // inline_prime_digits = 30: 39-digit numbers become jobs
   Client c(cluster_->ClientOptions());
   proto::Answer prime =
@@ -175,8 +179,9 @@ TEST_F(ServiceTest, IsPrimeQueuedPath) {
 }
 
 TEST_F(ServiceTest, TwoClientsShareOneJob) {
-  std::string n, p, q;
-  ASSERT_TRUE(LookupSemiprime("C40_1", &n, &p, &q));
+  const auto c40 = FindSharedSemiprime("C40_1");
+  ASSERT_TRUE(c40);
+  const std::string& n = c40->n;
   ASSERT_TRUE(Start(/*workers=*/0));  // no worker yet: the job stays open
   Client c1(cluster_->ClientOptions()), c2(cluster_->ClientOptions());
   const double submitted_before = Stat(c1, "jobs_submitted");
@@ -199,7 +204,8 @@ TEST_F(ServiceTest, TwoClientsShareOneJob) {
   auto d1 = c1.WaitFinal(a1.value(), kJobTimeout);
   auto d2 = c2.WaitFinal(a2.value(), kJobTimeout);
   ASSERT_TRUE(d1.ok() && d2.ok());
-  EXPECT_EQ(WithoutPrpMarks(client::FormatFactorLine(d1.value())), n + ": " + p + " " + q);
+  EXPECT_EQ(WithoutPrpMarks(client::FormatFactorLine(d1.value())),
+            n + ": " + c40->p + " " + c40->q);
   EXPECT_EQ(client::FormatFactorLine(d1.value()), client::FormatFactorLine(d2.value()));
 
   // c1 asked for notify: one EVENT for the job.
@@ -210,8 +216,9 @@ TEST_F(ServiceTest, TwoClientsShareOneJob) {
 }
 
 TEST_F(ServiceTest, BatchAnswersInOrder) {
-  std::string n30, p, q;
-  ASSERT_TRUE(LookupSemiprime("C30_1", &n30, &p, &q));
+  const auto c30 = FindSharedSemiprime("C30_1");
+  ASSERT_TRUE(c30);
+  const std::string& n30 = c30->n;
   ASSERT_TRUE(Start());
   Client c(cluster_->ClientOptions());
   ComputeOptions opts;
@@ -228,7 +235,7 @@ TEST_F(ServiceTest, BatchAnswersInOrder) {
     lines.push_back(WithoutPrpMarks(client::FormatFactorLine(a.value())));
   }
   EXPECT_EQ(lines, (std::vector<std::string>{"12: 2 2 3", k2_128_1_Line, "97: 97",
-                                             n30 + ": " + p + " " + q}));
+                                             n30 + ": " + c30->p + " " + c30->q}));
   const proto::Item& bad = items.value()[4];
   EXPECT_FALSE(bad.ok);
   EXPECT_EQ(bad.index, 4u);
@@ -236,8 +243,9 @@ TEST_F(ServiceTest, BatchAnswersInOrder) {
 }
 
 TEST_F(ServiceTest, CacheSurvivesGatewayRestart) {
-  std::string n, p, q;
-  ASSERT_TRUE(LookupSemiprime("C30_1", &n, &p, &q));
+  const auto c30 = FindSharedSemiprime("C30_1");
+  ASSERT_TRUE(c30);
+  const std::string& n = c30->n;
   ASSERT_TRUE(Start());
   proto::Answer first;
   {

@@ -24,6 +24,7 @@
 #include "proto/codec.h"
 #include "tests/support/cluster.h"
 #include "tests/support/cluster_test.h"
+#include "tests/support/numbers.h"
 
 namespace zfactor::faults {
 
@@ -132,8 +133,9 @@ TEST_F(FaultTest, WorkerKilledMidJobIsFinishedByAnother) {
   // kill, the case proved nothing and is run again with the next number.
   bool killed_mid_job = false;
   for (const char* name : {"C50_1", "C50_2", "C50_3", "C60_1"}) {
-    std::string n, p, q;
-    ASSERT_TRUE(LookupSemiprime(name, &n, &p, &q)) << name;
+    const auto semiprime = FindSharedSemiprime(name);
+    ASSERT_TRUE(semiprime) << name;
+    const std::string& n = semiprime->n;
     auto queued = c.Factor(n);
     ASSERT_TRUE(queued.ok()) << queued.error().message;
     ASSERT_EQ(queued.value().source, proto::Source::kJob);
@@ -378,10 +380,11 @@ TEST_F(FaultTest, CancelledRunningJobFreesItsWorker) {
   ASSERT_TRUE(cluster_->WaitForWorkers(1, kReadyTimeout));
   Client c(cluster_->ClientOptions());
 
-  std::string big, small;
-  std::string p, q;
-  ASSERT_TRUE(LookupSemiprime("C100_1", &big, &p, &q));  // would take far longer than the deadline
-  ASSERT_TRUE(LookupSemiprime("C30_1", &small, &p, &q));
+  const auto c100 = FindSharedSemiprime("C100_1");  // far longer than the deadline
+  const auto c30 = FindSharedSemiprime("C30_1");
+  ASSERT_TRUE(c100 && c30);
+  const std::string& big = c100->n;
+  const std::string& small = c30->n;
   auto running = c.Factor(big);
   ASSERT_TRUE(running.ok()) << running.error().message;
   JobState last = JobState::kQueued;

@@ -4,27 +4,22 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "math/factor.h"
 #include "math/siqs/siqs.h"
+#include "tests/support/numbers.h"
 
 namespace zfactor::math {
 namespace {
 
-mpz_class Semiprime(const std::string& wanted) {
-  std::ifstream in(std::string(ZF_NUMBERS_DIR) + "/semiprimes.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string name, digits, n;
-    fields >> name >> digits >> n;
-    if (name == wanted) return mpz_class(n);
+mpz_class Semiprime(const std::string& name) {
+  const auto s = support::FindSharedSemiprime(name);
+  if (!s) {
+    ADD_FAILURE() << "missing " << name << " in " << support::SharedNumbersDir();
+    return 0;
   }
-  ADD_FAILURE() << "missing " << wanted << " in " << ZF_NUMBERS_DIR;
-  return 0;
+  return mpz_class(s->n);
 }
 
 TEST(SiqsDeadline, PassedDeadlineStopsTheRun) {

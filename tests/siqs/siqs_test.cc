@@ -4,28 +4,21 @@
 
 #include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "math/siqs/cofactor.h"
 #include "math/siqs/factor_base.h"
+#include "tests/support/numbers.h"
 
 namespace zfactor::math::siqs {
 namespace {
 
-// name -> n from ../shared/numbers/semiprimes.txt ("name digits n p q").
+// name -> n of the shared semiprimes (tests/support/numbers.h).
 std::map<std::string, mpz_class> Semiprimes() {
   std::map<std::string, mpz_class> out;
-  std::ifstream in(std::string(ZF_NUMBERS_DIR) + "/semiprimes.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    std::string name, digits, n;
-    fields >> name >> digits >> n;
-    out[name] = mpz_class(n);
+  for (const support::SharedSemiprime& s : support::ReadSharedSemiprimes()) {
+    out[s.name] = mpz_class(s.n);
   }
   return out;
 }
@@ -43,7 +36,7 @@ void ExpectSplits(const mpz_class& n, int threads = 1) {
 
 TEST(Siqs, SplitsSharedSemiprimes) {
   const auto numbers = Semiprimes();
-  ASSERT_FALSE(numbers.empty()) << "missing " << ZF_NUMBERS_DIR;
+  ASSERT_FALSE(numbers.empty()) << "missing " << support::SharedNumbersDir();
   for (const char* name : {"C30_1", "C40_1", "C40_2", "C40_3", "C50_1", "C50_2"}) {
     SCOPED_TRACE(name);
     ExpectSplits(numbers.at(name));

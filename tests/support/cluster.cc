@@ -8,9 +8,7 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <thread>
 
 namespace zfactor::support {
@@ -265,17 +263,6 @@ std::string RandomSemiprime(unsigned long seed, int bits_p, int bits_q) {
   const mpz_class p = prime(bits_p);
   const mpz_class q = prime(bits_q);
   return mpz_class(p * q).get_str();
-}
-
-bool LookupSemiprime(const std::string& name, std::string* n, std::string* p, std::string* q) {
-  std::ifstream in(SourceDir() + "/../shared/numbers/semiprimes.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string tag, digits;
-    if (fields >> tag >> digits >> *n >> *p >> *q && tag == name) return true;
-  }
-  return false;
 }
 
 int RunCommand(const std::string& command, std::string* output) {

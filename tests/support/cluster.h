@@ -145,10 +145,6 @@ std::string VerifyFactorAnswer(const proto::Answer& answer);
 // `bits_q` bits (top bit set), drawn from a generator seeded with `seed`.
 std::string RandomSemiprime(unsigned long seed, int bits_p, int bits_q);
 
-// Reads "name digits n p q" lines of ../shared/numbers/semiprimes.txt;
-// false when `name` is not there.
-bool LookupSemiprime(const std::string& name, std::string* n, std::string* p, std::string* q);
-
 // Runs a shell command; returns its exit status and stdout.
 int RunCommand(const std::string& command, std::string* output);
 

@@ -1,0 +1,32 @@
+// The shared benchmark and test numbers beside the repository
+// (../shared/numbers/semiprimes.txt: "name digits n p q" lines, '#' comments),
+// read one way by the tests and the benchmarks.
+#ifndef ZFACTOR_TESTS_SUPPORT_NUMBERS_H_
+#define ZFACTOR_TESTS_SUPPORT_NUMBERS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace zfactor::support {
+
+struct SharedSemiprime {
+  std::string name;  // "C60_2": size class 60, second number
+  int digits = 0;
+  std::string n, p, q;  // decimal, n = p q
+
+  int size_class() const;  // 60 for "C60_2"; 0 for a name not of that form
+};
+
+// The directory ../shared/numbers beside the source tree.
+std::string SharedNumbersDir();
+
+// Every line of semiprimes.txt in file order; empty when the file is missing.
+std::vector<SharedSemiprime> ReadSharedSemiprimes();
+
+// The number called `name`, or nullopt.
+std::optional<SharedSemiprime> FindSharedSemiprime(const std::string& name);
+
+}  // namespace zfactor::support
+
+#endif  // ZFACTOR_TESTS_SUPPORT_NUMBERS_H_
