@@ -83,21 +83,23 @@ template <typename Arith>
 bool StrongLucasSelfridge(const Arith& m) {
   using W = typename Arith::Word;
   const W n = m.n();
+  auto mod_n = [n](int64_t v) {  // v mod n in [0, n), for small v
+    const W a = static_cast<W>(static_cast<uint64_t>(v < 0 ? -v : v)) % n;
+    return v < 0 && a != 0 ? n - a : a;
+  };
   int64_t d_signed = 5;
   for (int tries = 0;; ++tries) {
-    const uint64_t abs_d = static_cast<uint64_t>(d_signed < 0 ? -d_signed : d_signed);
-    const W d_mod_n = d_signed < 0 ? n - static_cast<W>(abs_d) % n : static_cast<W>(abs_d) % n;
-    const int j = Jacobi<W>(d_mod_n, n);
+    const int j = Jacobi<W>(mod_n(d_signed), n);
     if (j == -1) break;
-    if (j == 0 && static_cast<W>(abs_d) != n) return false;  // |D| shares a factor with n
-    if (tries == 8 && IsSquare(n)) return false;             // no such D exists for squares
+    const W abs_d = static_cast<W>(static_cast<uint64_t>(d_signed < 0 ? -d_signed : d_signed));
+    if (j == 0 && abs_d != n) return false;       // |D| shares a factor with n
+    if (tries == 8 && IsSquare(n)) return false;  // no such D exists for squares
     d_signed = d_signed < 0 ? -d_signed + 2 : -(d_signed + 2);
   }
   const int64_t q_signed = (1 - d_signed) / 4;
-  const W abs_q = static_cast<W>(static_cast<uint64_t>(q_signed < 0 ? -q_signed : q_signed)) % n;
-  const W q_mod_n = q_signed < 0 && abs_q != 0 ? n - abs_q : abs_q;
   W q_inverse = 0;
-  if (InverseOrGcd<W>(q_mod_n, n, &q_inverse) != 1) return false;  // Q shares a factor with n
+  // Q shares a factor with n: composite.
+  if (InverseOrGcd<W>(mod_n(q_signed), n, &q_inverse) != 1) return false;
   const W two = m.ToMont(2);
   const W p1 = m.Sub(m.ToMont(q_inverse), two);  // P' = 1/Q - 2
 

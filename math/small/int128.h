@@ -16,11 +16,12 @@ inline uint64_t Lo64(u128 x) { return static_cast<uint64_t>(x); }
 inline uint64_t Hi64(u128 x) { return static_cast<uint64_t>(x >> 64); }
 inline u128 Make128(uint64_t hi, uint64_t lo) { return (static_cast<u128>(hi) << 64) | lo; }
 
-// Number of significant bits of x (0 for x == 0).
+// Number of trailing zero bits. REQUIRES: x != 0.
 inline int TrailingZeros(uint64_t x) { return __builtin_ctzll(x); }
 inline int TrailingZeros(u128 x) {
   return Lo64(x) != 0 ? __builtin_ctzll(Lo64(x)) : 64 + __builtin_ctzll(Hi64(x));
 }
+// Number of significant bits of x (0 for x == 0).
 inline int BitLength64(uint64_t x) { return x == 0 ? 0 : 64 - __builtin_clzll(x); }
 inline int BitLength128(u128 x) {
   return Hi64(x) != 0 ? 64 + BitLength64(Hi64(x)) : BitLength64(Lo64(x));

@@ -4,7 +4,6 @@
 #ifndef ZFACTOR_MATH_SMALL_RHO_H_
 #define ZFACTOR_MATH_SMALL_RHO_H_
 
-#include <algorithm>
 #include <cstdint>
 
 #include "math/small/gcd.h"
