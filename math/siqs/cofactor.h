@@ -1,20 +1,13 @@
 // Splitting the 64-bit cofactor left after trial division into two large
-// primes (double-large-prime variation): primality tests, Pollard-Brent rho
-// in Montgomery arithmetic for small cofactors and micro-ECM
-// (math/small/ecm.h) for larger ones.
+// primes (double-large-prime variation), with math/small's word-size
+// arithmetic: a base-2 probable-prime test, Pollard-Brent rho for small
+// cofactors and micro-ECM for larger ones.
 #ifndef ZFACTOR_MATH_SIQS_COFACTOR_H_
 #define ZFACTOR_MATH_SIQS_COFACTOR_H_
 
 #include <cstdint>
 
 namespace zfactor::math::siqs {
-
-// Deterministic Miller-Rabin for n < 2^64.
-bool IsPrime64(uint64_t n);
-
-// A non-trivial factor of the odd composite n < 2^62: micro-ECM (a few
-// curves) above 36 bits, then rho; 0 if both gave up.
-uint64_t SplitComposite64(uint64_t n);
 
 // Strong probable prime to base 2 (every prime passes; composites that pass
 // are rare). REQUIRES: n odd, n > 2.

@@ -200,17 +200,11 @@ TEST(Siqs, DoubleLargePrimeVariationSplits) {
   }
 }
 
-TEST(Cofactor, PrimalityAndSplitting) {
-  EXPECT_TRUE(IsPrime64(2));
-  EXPECT_TRUE(IsPrime64(1000000007));
-  EXPECT_TRUE(IsPrime64(18446744073709551557ull));  // largest prime below 2^64
-  EXPECT_FALSE(IsPrime64(1));
-  EXPECT_FALSE(IsPrime64(3215031751ull));  // strong pseudoprime to bases 2, 3, 5, 7
-  EXPECT_FALSE(IsPrime64(1000000007ull * 998244353ull));
+TEST(Cofactor, SplitsProductsOfTwoPrimes) {
   const uint64_t p = 1000000007, q = 2147483647;
-  const uint64_t f = SplitComposite64(p * q);
+  const uint64_t f = SplitLargePrimes(p * q);
   EXPECT_TRUE(f == p || f == q) << f;
-  const uint64_t g = SplitComposite64(65537ull * 65537ull);
+  const uint64_t g = SplitLargePrimes(65537ull * 65537ull);
   EXPECT_EQ(g, 65537u);
 }
 
