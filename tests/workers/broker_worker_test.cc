@@ -12,6 +12,7 @@
 #include "broker/broker.h"
 #include "core/zmq_util.h"
 #include "proto/codec.h"
+#include "tests/support/numbers.h"
 #include "workers/worker.h"
 
 namespace zfactor {
@@ -150,7 +151,9 @@ TEST_F(BrokerWorkerTest, JobThreadsReachSiqs) {
 }
 
 TEST_F(BrokerWorkerTest, CancelRunningJobAndByeRequeues) {
-  const std::string n = "288105257012156084157933008656980058880216713716094181625227";
+  const auto c100 = support::FindSharedSemiprime("C100_1");  // hours: still running when cancelled
+  ASSERT_TRUE(c100);
+  const std::string& n = c100->n;
   ASSERT_EQ(Submit("warm", "1000000016000000063").type, MsgType::kAccepted);
   AwaitPub("warm", MsgType::kResult, JobState::kDone);  // subscriber warm-up; may be missed
   ASSERT_EQ(Submit("long", n).type, MsgType::kAccepted);

@@ -13,6 +13,7 @@
 
 #include "core/zmq_util.h"
 #include "proto/codec.h"
+#include "tests/support/numbers.h"
 
 namespace zfactor::workers {
 namespace {
@@ -25,9 +26,14 @@ using proto::MsgType;
 constexpr int kWaitMs = 60000;  // generous: eventual conditions only
 // 2^128 + 1 = 59649589127497217 * 5704689200685129054721
 const char* kF7 = "340282366920938463463374607431768211457";
-// A 60-digit semiprime of two random 30-digit primes: far too slow to finish in these tests'
-// cancel windows on a loaded 2-core machine... but if it does finish, it must be a verified answer.
-const char* kSemiprime60 = "288105257012156084157933008656980058880216713716094181625227";
+
+// C100_1 (p50 x p50): an hour or more of SIQS, so it is still running whenever these tests cancel
+// it or drop the broker. (A C60 no longer serves: SIQS finishes one in about a second.)
+std::string LongJob() {
+  const auto c100 = support::FindSharedSemiprime("C100_1");
+  EXPECT_TRUE(c100) << "no C100_1 in " << support::SharedNumbersDir();
+  return c100 ? c100->n : "";
+}
 
 Internal Job(const std::string& id, const std::string& n, Kind kind = Kind::kFactor) {
   Internal m;
@@ -178,7 +184,7 @@ TEST_F(WorkerTest, ReadyThenVerifiedResults) {
 TEST_F(WorkerTest, CancelStopsALongJob) {
   Start();
   ExpectReady();
-  broker_.Send(Job("long", kSemiprime60));
+  broker_.Send(Job("long", LongJob()));
   std::this_thread::sleep_for(
       std::chrono::milliseconds(300));  // let it start; not a timing assertion
   broker_.Send(Cancel("long"));
@@ -202,7 +208,7 @@ TEST_F(WorkerTest, CancelStopsALongJob) {
 TEST_F(WorkerTest, ReportsProgressOnALongJob) {
   Start();
   ExpectReady();
-  broker_.Send(Job("slow", kSemiprime60));
+  broker_.Send(Job("slow", LongJob()));
   auto p = broker_.RecvType(MsgType::kProgress);
   ASSERT_TRUE(p);
   EXPECT_EQ(p->second.job, "slow");
@@ -218,7 +224,7 @@ TEST_F(WorkerTest, ReportsProgressOnALongJob) {
 TEST_F(WorkerTest, ReportsEveryComputingJobAliveEachHeartbeat) {
   Start(/*heartbeat_ms=*/100);
   ExpectReady();
-  broker_.Send(Job("slow", kSemiprime60));
+  broker_.Send(Job("slow", LongJob()));
   int alive = 0;
   for (int i = 0; i < 100 && alive < 3; ++i) {
     auto p = broker_.RecvType(MsgType::kProgress);
@@ -239,8 +245,8 @@ TEST_F(WorkerTest, ReportsEveryComputingJobAliveEachHeartbeat) {
 TEST_F(WorkerTest, DuplicateJobRunsOnce) {
   Start();
   ExpectReady();
-  broker_.Send(Job("dup", kSemiprime60));
-  broker_.Send(Job("dup", kSemiprime60));
+  broker_.Send(Job("dup", LongJob()));
+  broker_.Send(Job("dup", LongJob()));
   broker_.Send(Cancel("dup"));
   auto r = broker_.RecvType(MsgType::kResult);
   ASSERT_TRUE(r);
@@ -276,7 +282,7 @@ TEST_F(WorkerTest, MalformedMessagesFromTheBrokerAreSurvived) {
 TEST_F(WorkerTest, ReconnectsAfterBrokerSilenceAndKeepsItsJobs) {
   Start(/*heartbeat_ms=*/100, /*liveness=*/10);  // reconnects after 1 s of silence
   const std::string first = ExpectReady();
-  broker_.Send(Job("kept", kSemiprime60));
+  broker_.Send(Job("kept", LongJob()));
   broker_.set_heartbeat(false);  // the broker goes silent
   auto again = broker_.RecvType(MsgType::kReady);
   ASSERT_TRUE(again) << "no reconnect";
@@ -300,7 +306,7 @@ TEST_F(WorkerTest, ReconnectsAfterBrokerSilenceAndKeepsItsJobs) {
 TEST_F(WorkerTest, SaysByeOnStop) {
   Start();
   ExpectReady();
-  broker_.Send(Job("held", kSemiprime60));
+  broker_.Send(Job("held", LongJob()));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   worker_->Stop();
   auto bye = broker_.RecvType(MsgType::kBye);
