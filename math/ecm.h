@@ -23,11 +23,14 @@ namespace zfactor::math {
 std::optional<mpz_class> EcmCurve(const mpz_class& n, double b1, uint64_t sigma, const Job& job);
 
 // Runs up to `curves` curves at b1 with sigmas *next_sigma, *next_sigma + 1,
-// ... (advancing *next_sigma), reporting progress as stage "ecm". Stops at
-// the first factor found or when job.Stopped(); *curves_run says how many
-// curves ran (the interrupted one included).
-std::optional<mpz_class> EcmCurves(const mpz_class& n, double b1, int curves, uint64_t* next_sigma,
-                                   const Job& job, int* curves_run);
+// ... on up to `threads` threads, reporting progress as stage "ecm". Stops at
+// the first factor found or when job.Stopped(). The answer does not depend on
+// `threads`: it is the factor of the lowest-numbered curve that finds one,
+// and *curves_run (how many curves count as run: through that curve, else
+// all that ran, an interrupted one included) and the advance of *next_sigma
+// are what one thread running the curves in order would give.
+std::optional<mpz_class> EcmCurves(const mpz_class& n, double b1, int curves, int threads,
+                                   uint64_t* next_sigma, const Job& job, int* curves_run);
 
 // The B1 levels the ladder climbs: `curves` curves at `b1` find a factor of
 // `digits` digits with probability about 1 - 1/e (GMP-ECM's table).

@@ -133,7 +133,7 @@ class Ladder {
         std::max(1, static_cast<int>(std::lround(level.curves * job_->budget().ecm_curve_fraction)));
     const std::string key = "ECM B1=" + B1Name(level.b1);
     int run = 0;
-    auto d = EcmCurves(c, level.b1, curves, &next_sigma_, *job_, &run);
+    auto d = EcmCurves(c, level.b1, curves, job_->budget().threads, &next_sigma_, *job_, &run);
     curves_run_[key] += run;
     const int total = curves_run_[key];
     if (total > 0) job_->Set(key, key + " x " + std::to_string(total) + (total == 1 ? " curve" : " curves"));

@@ -72,7 +72,7 @@ struct Budget {
   double max_seconds = 0;       // wall-clock cap for the whole job; 0 = no cap
   double ecm_max_b1 = 11e6;     // largest ECM B1 level tried (45-digit factors); caps p-1 B1 too
   bool use_siqs = true;         // hand 40-100 digit cofactors to SIQS
-  int threads = 1;              // threads an algorithm may use (SIQS sieving)
+  int threads = 1;              // threads an algorithm may use (ECM curves, SIQS sieving)
   // Share of each B1 level's standard curve count (math/ecm.h kEcmLevels)
   // that is run; 1 = the full count, which finds a factor of the level's
   // size with probability about 1 - 1/e.

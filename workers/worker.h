@@ -56,7 +56,7 @@ inline constexpr int kMaxJobThreads = 256;
 struct WorkerConfig {
   std::string broker = "tcp://127.0.0.1:5557";
   int threads = 0;      // compute threads = jobs at once; 0 = all cores
-  int job_threads = 1;  // threads one job's sieving (SIQS) may use, 1..kMaxJobThreads
+  int job_threads = 1;  // threads one job's ECM curves and SIQS sieving may use, 1..kMaxJobThreads
   std::string name;     // empty = host:pid
   std::string metrics;  // "host:port" to serve /metrics; empty = none
   int heartbeat_ms = 1000;

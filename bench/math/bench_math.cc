@@ -2,15 +2,16 @@
 //
 //   bench_math [--quick] [--seeds N] [--rows P15xP70,P20xP70,...] [--numbers FILE]
 //              [--no-ecm-binary] [--own-ecm]
-//   bench_math --p28xp60 [--seeds N] [--pari-seeds K]
+//   bench_math --p28xp60 [--seeds N] [--pari-seeds K] [--threads T] [--no-ecm-binary]
 //
 // Rows: a 1000-digit prime through our BPSW, GMP's mpz_probab_prime_p(n, 24)
 // and PARI's ispseudoprime (gp, same prime); then each ECM number of
 // numbers/ecm.txt split by our ECM ladder (math/ecm.h levels, no SIQS) and by
 // the `ecm` binary climbing the same B1 ladder, median over seeds.
 // --own-ecm replaces the ECM table by libecm against the self-written ECM.
-// --p28xp60 prints only the p28 x p60 row instead (long: PARI needs
-// minutes per number, so it runs on the first K seeds only, default 1).
+// --p28xp60 prints only the p28 x p60 row instead, ours (on T threads),
+// the `ecm` binary on the same ladder and PARI (long: PARI needs minutes per
+// number, so it runs on the first K seeds only, default 1).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -137,7 +138,7 @@ double OurEcmSeconds(const mpz_class& n, unsigned seed, std::string* where) {
   const double t0 = ThreadCpuMs();
   for (const EcmLevel& level : kEcmLevels) {
     int run = 0;
-    auto d = EcmCurves(n, level.b1, level.curves, &sigma, job, &run);
+    auto d = EcmCurves(n, level.b1, level.curves, 1, &sigma, job, &run);
     total += run;
     if (d) {
       *where = std::to_string(static_cast<long>(level.b1)) + "/" + std::to_string(total);
@@ -266,12 +267,15 @@ double ProcessCpuSeconds() {
 // 28-digit number) and q = nextprime(a random 60-digit one). Ours: the
 // engine's Factor() with ECM only (Budget::use_siqs = false: by default the
 // engine hands an 88-digit cofactor to SIQS after the 30-digit ECM level,
-// ~12 min at this size), CPU seconds of this process. PARI: factorint in gp, timed
-// by gp's gettime() (CPU), on the first pari_seeds numbers.
-void P28xP60Row(int seeds, int pari_seeds) {
-  std::vector<double> ours, pari;
-  std::string detail, pari_detail;
+// ~12 min at this size) on `threads` threads, CPU seconds of this process and
+// wall seconds. The `ecm` binary: the same B1 ladder (EcmBinarySeconds), CPU
+// seconds. PARI: factorint in gp, timed by gp's gettime() (CPU), on the first
+// pari_seeds numbers.
+void P28xP60Row(int seeds, int pari_seeds, bool with_binary, int threads) {
+  std::vector<double> ours, ours_wall, binary, pari;
+  std::string detail, binary_detail, pari_detail;
   int wrong = 0;
+  char buf[200];
   for (int s = 1; s <= seeds; ++s) {
     gmp_randclass rng(gmp_randinit_default);
     rng.seed(static_cast<unsigned long>(s));
@@ -286,19 +290,28 @@ void P28xP60Row(int seeds, int pari_seeds) {
     Budget budget;
     budget.use_siqs = false;
     budget.seed = static_cast<unsigned>(s);
+    budget.threads = threads;
     const double t0 = ProcessCpuSeconds();
+    const auto wall0 = std::chrono::steady_clock::now();
     const Factorization f = Factor(n, budget);
     ours.push_back(ProcessCpuSeconds() - t0);
+    ours_wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
     const bool right = f.verdict == Verdict::kFullyFactored && f.factors.size() == 2 &&
                        f.factors[0].p == p && f.factors[1].p == q;
     if (!right) ++wrong;
     // The effort string lists every step; the last ECM level tells where it split.
     const size_t last = f.effort.rfind("ECM B1=");
     const std::string where = last == std::string::npos ? f.effort : f.effort.substr(last);
-    char buf[200];
     std::snprintf(buf, sizeof buf, "%s%.1f (%s%s)", detail.empty() ? "" : ", ", ours.back(),
                   where.c_str(), right ? "" : "; WRONG or unfinished");
     detail += buf;
+    if (with_binary) {
+      std::string binary_where;
+      binary.push_back(EcmBinarySeconds(n, p, &binary_where));
+      std::snprintf(buf, sizeof buf, "%s%.1f (%s)", binary_detail.empty() ? "" : ", ", binary.back(),
+                    binary_where.c_str());
+      binary_detail += buf;
+    }
     if (s <= pari_seeds) {
       const std::string script = "n=" + n.get_str() + ";gettime();f=factorint(n);print(gettime(),\" \",#f~)";
       double seconds = -1;
@@ -312,16 +325,26 @@ void P28xP60Row(int seeds, int pari_seeds) {
       std::snprintf(buf, sizeof buf, "%s%.1f", pari_detail.empty() ? "" : ", ", seconds);
       pari_detail += buf;
     }
-    std::fprintf(stderr, "seed %d: ours %.1f s%s\n", s, ours.back(),
+    std::fprintf(stderr, "seed %d: ours %.1f s CPU, %.1f s wall%s%s\n", s, ours.back(), ours_wall.back(),
+                 with_binary ? (", ecm " + std::to_string(binary.back()) + " s").c_str() : "",
                  s <= pari_seeds ? (", PARI " + std::to_string(pari.back()) + " s").c_str() : "");
   }
-  std::printf("\n| work | ours: median CPU s (%d seeds) | PARI factorint: median CPU s (%d seeds) |"
-              " target | ours per seed (CPU s, last ECM level) | PARI per seed (CPU s) |\n"
-              "|---|---|---|---|---|---|\n",
-              seeds, static_cast<int>(pari.size()));
-  std::printf("| p28 x p60 (88 digits), time to split | %.1f | %s | <= 40 s | %s | %s |\n",
-              Median(ours), pari.empty() ? "not run" : std::to_string(Median(pari)).substr(0, 6).c_str(),
-              detail.c_str(), pari_detail.empty() ? "not run" : pari_detail.c_str());
+  auto median_or = [](const std::vector<double>& v, const char* none) {
+    if (v.empty()) return std::string(none);
+    char m[32];
+    std::snprintf(m, sizeof m, "%.1f", Median(v));
+    return std::string(m);
+  };
+  std::printf("\n| work | ours: median CPU s (%d seeds) | ours: median wall s (%d thread%s) |"
+              " `ecm` binary: median CPU s | PARI factorint: median CPU s (%d seeds) | target |"
+              " ours per seed (CPU s, last ECM level) | `ecm` per seed (CPU s, B1 / <= curves) |"
+              " PARI per seed (CPU s) |\n|---|---|---|---|---|---|---|---|---|\n",
+              seeds, threads, threads == 1 ? "" : "s", static_cast<int>(pari.size()));
+  std::printf("| p28 x p60 (88 digits), time to split | %s | %s | %s | %s | <= 40 s | %s | %s | %s |\n",
+              median_or(ours, "").c_str(), median_or(ours_wall, "").c_str(),
+              median_or(binary, "not run").c_str(), median_or(pari, "not run").c_str(), detail.c_str(),
+              binary_detail.empty() ? "not run" : binary_detail.c_str(),
+              pari_detail.empty() ? "not run" : pari_detail.c_str());
   if (wrong != 0) std::printf("WRONG OR UNFINISHED: %d\n", wrong);
 }
 
@@ -331,7 +354,7 @@ void P28xP60Row(int seeds, int pari_seeds) {
 int main(int argc, char** argv) {
   using namespace zfactor::math;
   bool quick = false, with_binary = true, own_ecm = false, p28xp60 = false;
-  int seeds = 7, pari_seeds = 1;
+  int seeds = 7, pari_seeds = 1, threads = 1;
   std::string numbers_path = std::string(ZF_NUMBERS_DIR) + "/ecm.txt";
   std::string rows;
   for (int i = 1; i < argc; ++i) {
@@ -344,6 +367,8 @@ int main(int argc, char** argv) {
       p28xp60 = true;
     } else if (a == "--pari-seeds" && i + 1 < argc) {
       pari_seeds = std::max(0, std::atoi(argv[++i]));
+    } else if (a == "--threads" && i + 1 < argc) {
+      threads = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--no-ecm-binary") {
       with_binary = false;
     } else if (a == "--seeds" && i + 1 < argc) {
@@ -355,12 +380,12 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: bench_math [--quick] [--seeds N] [--rows A,B] [--numbers FILE] [--no-ecm-binary]"
-                   " [--own-ecm] | --p28xp60 [--seeds N] [--pari-seeds K]\n");
+                   " [--own-ecm] | --p28xp60 [--seeds N] [--pari-seeds K] [--threads T] [--no-ecm-binary]\n");
       return 2;
     }
   }
   if (p28xp60) {
-    P28xP60Row(seeds, pari_seeds);
+    P28xP60Row(seeds, pari_seeds, with_binary, threads);
     return 0;
   }
   if (quick && rows.empty()) rows = "P15xP70,P20xP70";

@@ -133,6 +133,9 @@ TEST(Factor, MersenneNumbers) {
   EXPECT_EQ(Render(Factor(m127)), "P: " + m127.get_str() + "(P)");
 }
 
+// 30-digit times 40-digit primes: beyond the small ECM levels.
+mpz_class HardSemiprime() { return NextPrime(Pow10(29) * 3) * NextPrime(Pow10(39) * 7); }
+
 TEST(Factor, EcmCurveWithFixedSigmaFindsKnownFactor) {
   const mpz_class p = Z("424264068712061");
   const mpz_class n = p * NextPrime(Pow10(40));
@@ -146,6 +149,54 @@ TEST(Factor, EcmCurveWithFixedSigmaFindsKnownFactor) {
     EXPECT_EQ(*d, p);
     EXPECT_FALSE(EcmCurve(n, 11e3, 1, job).has_value());
   }
+}
+
+TEST(Factor, EcmCurvesOnThreadsGiveTheOneThreadAnswer) {
+  // Two factors within reach of B1 = 2000, so which curve finds what matters.
+  const mpz_class n = NextPrime(Pow10(9) * 3) * NextPrime(Pow10(10) * 7) * NextPrime(Pow10(40));
+  const Budget budget;
+  const Hooks hooks;
+  const Job job(budget, hooks);
+  int found = 0;
+  for (uint64_t start = 1; start <= 60; start += 6) {
+    uint64_t sigma1 = start;
+    int run1 = 0;
+    const auto d1 = EcmCurves(n, 2000, 25, 1, &sigma1, job, &run1);
+    found += d1.has_value();
+    for (int threads : {2, 3}) {
+      uint64_t sigma = start;
+      int run = 0;
+      const auto d = EcmCurves(n, 2000, 25, threads, &sigma, job, &run);
+      EXPECT_EQ(d, d1) << "start " << start << ", " << threads << " threads";
+      EXPECT_EQ(run, run1) << "start " << start << ", " << threads << " threads";
+      EXPECT_EQ(sigma, sigma1) << "start " << start << ", " << threads << " threads";
+    }
+  }
+  EXPECT_GE(found, 5) << "the curves should find a 10-digit factor most of the time";
+  // No factor in reach: every curve runs, on every thread count alike.
+  for (int threads : {1, 3}) {
+    uint64_t sigma = 100;
+    int run = 0;
+    EXPECT_FALSE(EcmCurves(HardSemiprime(), 2000, 7, threads, &sigma, job, &run));
+    EXPECT_EQ(run, 7);
+    EXPECT_EQ(sigma, 107u);
+  }
+}
+
+TEST(Factor, JobThreadsDoNotChangeTheAnswerOrTheEffort) {
+  // Factors of 14, 16 and 18 digits next to a 50-digit prime: several ECM levels.
+  const mpz_class n = NextPrime(Pow10(13) * 4) * NextPrime(Pow10(15) * 3) *
+                      NextPrime(Pow10(17) * 2) * NextPrime(Pow10(49) * 9);
+  Budget one;
+  one.use_siqs = false;
+  Budget two = one;
+  two.threads = 2;
+  const Factorization a = Factor(n, one);
+  const Factorization b = Factor(n, two);
+  EXPECT_EQ(a.verdict, Verdict::kFullyFactored);
+  EXPECT_EQ(Render(b), Render(a));
+  EXPECT_EQ(b.effort, a.effort);
+  EXPECT_NE(a.effort.find("ECM B1="), std::string::npos) << a.effort;
 }
 
 TEST(Factor, CancelStopsALargeEcmCurve) {
@@ -164,9 +215,6 @@ TEST(Factor, CancelStopsALargeEcmCurve) {
   canceller.join();
   EXPECT_TRUE(job.Stopped());
 }
-
-// 30-digit times 40-digit primes: beyond the small ECM levels.
-mpz_class HardSemiprime() { return NextPrime(Pow10(29) * 3) * NextPrime(Pow10(39) * 7); }
 
 TEST(Factor, EcmBudgetExhaustionGivesComposite) {
   Budget budget;
