@@ -400,8 +400,11 @@ void Broker::OnBackMessage(const std::string& identity, const Internal& m) {
       return;
     case MsgType::kProgress: {
       auto it = jobs_.find(m.job);
-      if (it != jobs_.end() && it->second.running && it->second.worker == identity) {
-        it->second.progress_ms = core::NowMs();
+      if (it == jobs_.end() || !it->second.running || it->second.worker != identity) return;
+      it->second.progress_ms = core::NowMs();
+      // "alive" is proof of life only; a real report goes on to the gateways.
+      if (m.stage != proto::kAliveStage) {
+        core::SendMultipart(pub_, {proto::PubTopic(MsgType::kProgress), proto::EncodeInternal(m)});
       }
       ZF_LOG(kDebug) << "job " << m.job << ": " << m.stage << " " << m.fraction;
       return;

@@ -165,10 +165,12 @@ StatusOr<std::vector<proto::Item>> Client::IsPrimeBatch(const std::vector<std::s
   return ComputeBatch(proto::Op::kIsPrime, numbers, options);
 }
 
-StatusOr<proto::Answer> Client::JobOp(proto::Op op, const std::string& job, milliseconds timeout) {
+StatusOr<proto::Answer> Client::JobOp(proto::Op op, const std::string& job, milliseconds timeout,
+                                      bool progress) {
   proto::Request req;
   req.op = op;
   req.job = job;
+  req.progress = progress;
   req.timeout_ms = static_cast<uint32_t>(std::max<int64_t>(0, timeout.count()));
   StatusOr<proto::Reply> reply =
       CallOk(std::move(req), op == proto::Op::kWait ? timeout : milliseconds(0));
@@ -177,14 +179,14 @@ StatusOr<proto::Answer> Client::JobOp(proto::Op op, const std::string& job, mill
   return *std::move(reply).value().answer;
 }
 
-StatusOr<proto::Answer> Client::Get(const std::string& job) {
-  return JobOp(proto::Op::kGet, job, milliseconds(0));
+StatusOr<proto::Answer> Client::Get(const std::string& job, bool progress) {
+  return JobOp(proto::Op::kGet, job, milliseconds(0), progress);
 }
-StatusOr<proto::Answer> Client::Wait(const std::string& job, milliseconds timeout) {
-  return JobOp(proto::Op::kWait, job, timeout);
+StatusOr<proto::Answer> Client::Wait(const std::string& job, milliseconds timeout, bool progress) {
+  return JobOp(proto::Op::kWait, job, timeout, progress);
 }
 StatusOr<proto::Answer> Client::Cancel(const std::string& job) {
-  return JobOp(proto::Op::kCancel, job, milliseconds(0));
+  return JobOp(proto::Op::kCancel, job, milliseconds(0), false);
 }
 
 StatusOr<proto::Answer> Client::WaitFinal(const proto::Answer& answer, milliseconds timeout,

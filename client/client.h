@@ -68,9 +68,12 @@ class Client {
   proto::StatusOr<std::vector<proto::Item>> IsPrimeBatch(const std::vector<std::string>& numbers,
                                                          const ComputeOptions& options = {});
 
-  proto::StatusOr<proto::Answer> Get(const std::string& job);
+  // With `progress`, a running job's answer carries its worker's last report
+  // (stage, fraction, factors split off so far; PROTOCOL.md PROGRESS).
+  proto::StatusOr<proto::Answer> Get(const std::string& job, bool progress = false);
   // The server holds the reply until the job ends or `timeout` passes.
-  proto::StatusOr<proto::Answer> Wait(const std::string& job, std::chrono::milliseconds timeout);
+  proto::StatusOr<proto::Answer> Wait(const std::string& job, std::chrono::milliseconds timeout,
+                                      bool progress = false);
   proto::StatusOr<proto::Answer> Cancel(const std::string& job);
 
   // Issues `wait` requests (each at most `chunk` long) on answer.job until the
@@ -105,7 +108,7 @@ class Client {
                                                          const std::vector<std::string>& numbers,
                                                          const ComputeOptions& options);
   proto::StatusOr<proto::Answer> JobOp(proto::Op op, const std::string& job,
-                                       std::chrono::milliseconds timeout);
+                                       std::chrono::milliseconds timeout, bool progress);
 
   ClientOptions options_;
   std::optional<proto::Error> init_error_;  // set when connect failed

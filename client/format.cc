@@ -15,6 +15,17 @@ std::string NotFinalLine(const proto::Answer& a) {
   }
   std::string line = a.n + ": <" + proto::JobStateName(a.state) + ">";
   if (!a.job.empty()) line += " job " + a.job;
+  if (a.progress) {
+    const proto::Progress& p = *a.progress;
+    line += " (" + p.stage;
+    if (p.fraction >= 0) line += " " + std::to_string(static_cast<int>(p.fraction * 100)) + "%";
+    line += ", " + std::to_string(p.age_ms / 1000) + " s ago";
+    if (!p.factors.empty()) {
+      line += "; factors so far:";
+      for (const std::string& f : p.factors) line += " " + f;
+    }
+    line += ")";
+  }
   return line;
 }
 
@@ -128,6 +139,13 @@ std::string AnswerToJson(const proto::Answer& a, bool local) {
   if (a.error) {
     out += ",\"error\":{\"code\":" + JsonString(proto::ErrorCodeName(a.error->code)) +
            ",\"message\":" + JsonString(a.error->message) + "}";
+  }
+  if (a.progress) {
+    const proto::Progress& p = *a.progress;
+    out += ",\"progress\":{\"stage\":" + JsonString(p.stage) + ",\"fraction\":" + JsonNumber(p.fraction) +
+           ",\"factors\":[";
+    for (std::size_t i = 0; i < p.factors.size(); ++i) out += (i > 0 ? "," : "") + JsonString(p.factors[i]);
+    out += "],\"age_ms\":" + std::to_string(p.age_ms) + "}";
   }
   return out + "}";
 }

@@ -75,6 +75,7 @@ proto::Status Gateway::Impl::Init() {
     sub_.set(zmq::sockopt::rcvhwm, kSubHwm);
     sub_.set(zmq::sockopt::subscribe, proto::PubTopic(MsgType::kResult));
     sub_.set(zmq::sockopt::subscribe, proto::PubTopic(MsgType::kState));
+    sub_.set(zmq::sockopt::subscribe, proto::PubTopic(MsgType::kProgress));
     dealer_.connect(config_.broker);
     sub_.connect(config_.results);
   } catch (const zmq::error_t& e) {

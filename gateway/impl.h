@@ -108,6 +108,7 @@ struct Pending {
   bool hold = false;    // until every job slot is final, or the deadline
   bool cancel = false;  // until the broker's cancel_ack, or the deadline
   bool cancel_acked = false;
+  bool progress = false;  // get/wait asked for the running job's progress
 };
 
 // A job this gateway follows (open jobs only; final ones live in the cache).
@@ -130,6 +131,9 @@ struct Job {
   // may still be on the stream) or was lost. Ended as cancelled at this time
   // unless a result arrives first.
   int64_t cancel_grace_until_ms = 0;
+  // The running worker's last progress report (PUB "progress"), and when it came.
+  std::optional<proto::Progress> progress;
+  int64_t progress_ms = 0;
   std::vector<uint64_t> waiters;  // Pending keys
   std::vector<Subscriber> subscribers;
 };
@@ -207,7 +211,8 @@ class Gateway::Impl {
   void FailSubmit(const std::string& job_id, const Error& error, uint32_t retry_after_ms);
   void EndJob(const std::string& job_id, JobState state, std::optional<proto::Result> result,
               std::optional<Error> error);
-  Answer AnswerOf(const Job& job) const;
+  // The job's answer; with_progress adds its last progress report while it runs.
+  Answer AnswerOf(const Job& job, bool with_progress = false) const;
   void PersistJob(const Job& job, std::optional<proto::Result> result, std::optional<Error> error);
   std::string NewJobId();
 

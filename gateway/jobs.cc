@@ -1,4 +1,6 @@
 // Jobs: submit/join, the broker's answers on the front, and the result stream.
+#include <gmpxx.h>
+
 #include <algorithm>
 
 #include "core/log.h"
@@ -122,13 +124,17 @@ void Gateway::Impl::PersistJob(const Job& job, std::optional<proto::Result> resu
   }
 }
 
-Answer Gateway::Impl::AnswerOf(const Job& job) const {
+Answer Gateway::Impl::AnswerOf(const Job& job, bool with_progress) const {
   Answer a;
   a.n = job.n;
   a.kind = job.kind;
   a.state = job.state;
   a.source = proto::Source::kJob;
   a.job = job.id;
+  if (with_progress && job.state == JobState::kRunning && job.progress) {
+    a.progress = job.progress;
+    a.progress->age_ms = static_cast<uint64_t>(std::max<int64_t>(0, core::NowMs() - job.progress_ms));
+  }
   return a;
 }
 
@@ -308,6 +314,27 @@ void Gateway::Impl::OnPubMessage(const std::vector<zmq::message_t>& frames) {
     return;
   }
   Internal& m = decoded.value();
+  if (m.type == MsgType::kProgress && topic == proto::PubTopic(MsgType::kProgress)) {
+    auto it = jobs_.find(m.job);
+    if (it == jobs_.end()) return;
+    Job& job = it->second;
+    Accept(job);  // only a job the broker holds and runs has progress
+    job.state = JobState::kRunning;
+    // Only proper divisors of n reach a client, whoever published them.
+    const mpz_class n(job.n, 10);
+    std::vector<std::string> factors;
+    for (std::string& f : m.factors) {
+      const mpz_class d(f, 10);
+      if (d > 1 && d < n && mpz_divisible_p(n.get_mpz_t(), d.get_mpz_t())) {
+        factors.push_back(std::move(f));
+      } else {
+        ZF_LOG(kError) << "progress for job " << job.id << " names " << f << ", not a divisor; dropped";
+      }
+    }
+    job.progress = proto::Progress{std::move(m.stage), m.fraction, std::move(factors), 0};
+    job.progress_ms = core::NowMs();
+    return;
+  }
   const bool is_result = m.type == MsgType::kResult && topic == proto::PubTopic(MsgType::kResult);
   const bool is_state = m.type == MsgType::kState && topic == proto::PubTopic(MsgType::kState);
   if (!is_result && !is_state) {
@@ -324,6 +351,7 @@ void Gateway::Impl::OnPubMessage(const std::vector<zmq::message_t>& frames) {
     Job& job = it->second;
     Accept(job);  // the broker holds it, whether or not its 'accepted' arrived
     job.state = m.state;
+    job.progress.reset();  // queued again, or running anew on another worker
     if (job.persisted) {
       proto::Status s = cache_->SetJobState(job.id, m.state);
       if (!s.ok()) {

@@ -106,6 +106,7 @@ void Gateway::Impl::HandleRequest(const Envelope& envelope, Request request, int
   pending.op = request.op;
   pending.batch = request.batch;
   pending.received_ms = received_ms;
+  pending.progress = request.progress;
   if (request.op == Op::kFactor || request.op == Op::kIsPrime) {
     HandleCompute(std::move(pending), request);
   } else {
@@ -355,7 +356,7 @@ void Gateway::Impl::TryReply(uint64_t key, bool force) {
         items.push_back(
             ErrorItem(MakeError(ErrorCode::kUnavailable, "the gateway is stopping"), slot.index));
       } else {
-        items.push_back(OkItem(AnswerOf(job->second), slot.index));
+        items.push_back(OkItem(AnswerOf(job->second, p.progress), slot.index));
       }
     } else {
       items.push_back(std::move(*slot.item));

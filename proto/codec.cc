@@ -69,7 +69,13 @@ std::optional<JobState> ParseJobState(std::string_view s) {
 }
 std::optional<Source> ParseSource(std::string_view s) { return Lookup<Source>(kSourceNames, s); }
 
-const char* PubTopic(MsgType type) { return type == MsgType::kState ? "state" : "result"; }
+const char* PubTopic(MsgType type) {
+  switch (type) {
+    case MsgType::kState: return "state";
+    case MsgType::kProgress: return "progress";
+    default: return "result";
+  }
+}
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -222,6 +228,61 @@ StatusOr<proto::Result> DecodeFactorResult(const msgpack::object& o) {
   return res;
 }
 
+// An array of decimal strings (progress factors), at most kMaxProgressFactors.
+std::string EncodeNumbers(const std::vector<std::string>& numbers) {
+  msgpack::sbuffer out;
+  msgpack::packer<msgpack::sbuffer> pk(&out);
+  pk.pack_array(static_cast<uint32_t>(numbers.size()));
+  for (const std::string& n : numbers) PackStr(pk, n);
+  return std::string(out.data(), out.size());
+}
+
+StatusOr<std::vector<std::string>> DecodeNumbers(const msgpack::object& o, const char* what) {
+  if (o.type != msgpack::type::ARRAY || o.via.array.size > kMaxProgressFactors) {
+    return MakeError(ErrorCode::kBadRequest, std::string("'") + what + "' must be an array of at most " +
+                                                 std::to_string(kMaxProgressFactors) + " numbers");
+  }
+  std::vector<std::string> numbers;
+  for (uint32_t i = 0; i < o.via.array.size; ++i) {
+    const msgpack::object& e = o.via.array.ptr[i];
+    if (e.type != msgpack::type::STR) {
+      return MakeError(ErrorCode::kBadRequest, std::string("'") + what + "' holds a non-string");
+    }
+    auto valid = ValidateNumber(std::string_view(e.via.str.ptr, e.via.str.size), SIZE_MAX);
+    if (!valid.ok()) return valid.error();
+    numbers.push_back(std::move(valid).value());
+  }
+  return numbers;
+}
+
+// The PROGRESS object of an answer.
+std::string EncodeProgress(const Progress& p) {
+  MapWriter w;
+  w.Str("stage", p.stage);
+  w.Float("fraction", p.fraction);
+  w.Raw("factors", EncodeNumbers(p.factors));
+  w.Uint("age_ms", p.age_ms);
+  return w.Done();
+}
+
+StatusOr<Progress> DecodeProgress(const msgpack::object& o) {
+  ZF_ASSIGN_OR_RETURN(r, MapReader::Open(o, "progress"));
+  Progress p;
+  ZF_ASSIGN_OR_RETURN(stage, r.RequireStr("stage", 64));
+  p.stage = std::move(stage);
+  ZF_ASSIGN_OR_RETURN(fraction, r.Float("fraction"));
+  if (!fraction) return MakeError(ErrorCode::kBadRequest, "progress is missing 'fraction'");
+  p.fraction = *fraction;
+  const msgpack::object* factors = r.Take("factors");
+  if (factors == nullptr) return MakeError(ErrorCode::kBadRequest, "progress is missing 'factors'");
+  ZF_ASSIGN_OR_RETURN(numbers, DecodeNumbers(*factors, "factors"));
+  p.factors = std::move(numbers);
+  ZF_ASSIGN_OR_RETURN(age, r.RequireUint("age_ms"));
+  p.age_ms = age;
+  ZF_RETURN_IF_ERROR(r.Finish());
+  return p;
+}
+
 std::string EncodeStats(const Stats& stats) {
   MapWriter w;
   for (const auto& [name, value] : stats) w.Float(name, value);
@@ -258,6 +319,7 @@ void WriteAnswer(MapWriter& w, const Answer& a) {
   if (!a.job.empty()) w.Str("job", a.job);
   if (a.result) w.Raw("result", EncodeFactorResult(*a.result));
   if (a.error) w.Raw("error", EncodeError(*a.error));
+  if (a.progress) w.Raw("progress", EncodeProgress(*a.progress));
 }
 
 std::string EncodeAnswer(const Answer& a) {
@@ -290,6 +352,10 @@ StatusOr<Answer> ReadAnswer(MapReader& r) {
   if (const msgpack::object* err = r.Take("error")) {
     a.error.emplace();
     ZF_RETURN_IF_ERROR(DecodeError(*err, &*a.error));
+  }
+  if (const msgpack::object* progress = r.Take("progress")) {
+    ZF_ASSIGN_OR_RETURN(decoded, DecodeProgress(*progress));
+    a.progress = std::move(decoded);
   }
   return a;
 }
@@ -404,6 +470,10 @@ StatusOr<Request> DecodeRequest(std::string_view body, const Limits& limits) {
         ZF_ASSIGN_OR_RETURN(timeout, r.RequireUint("timeout_ms", UINT32_MAX));
         req.timeout_ms = static_cast<uint32_t>(timeout);
       }
+      if (req.op != Op::kCancel) {
+        ZF_ASSIGN_OR_RETURN(progress, r.Bool("progress"));
+        req.progress = progress.value_or(false);
+      }
       break;
     }
   }
@@ -439,12 +509,11 @@ std::string EncodeRequest(const Request& req) {
       if (req.op == Op::kFactor && req.max_seconds) w.Float("max_seconds", *req.max_seconds);
       break;
     case Op::kGet:
+    case Op::kWait:
     case Op::kCancel:
       w.Str("job", req.job);
-      break;
-    case Op::kWait:
-      w.Str("job", req.job);
-      w.Uint("timeout_ms", req.timeout_ms);
+      if (req.op == Op::kWait) w.Uint("timeout_ms", req.timeout_ms);
+      if (req.op != Op::kCancel && req.progress) w.Bool("progress", true);
       break;
   }
   return w.Done();
@@ -599,6 +668,7 @@ enum Field : uint32_t {
   kFFraction = 1 << 12,
   kFState = 1 << 13,
   kFStats = 1 << 14,
+  kFFactors = 1 << 15,
 };
 
 struct Shape {
@@ -617,7 +687,7 @@ constexpr std::array<Shape, 15> kShapes = {{
     {kFStats, 0},                                       // stats_reply
     {kFCapacity | kFName, 0},                           // ready
     {kFJob | kFKind | kFN, kFMaxSeconds},               // job
-    {kFJob | kFStage | kFFraction, 0},                  // progress
+    {kFJob | kFStage | kFFraction, kFFactors},          // progress
     {kFJob | kFKind | kFN | kFState, kFResult | kFError},  // result
     {kFJob | kFError, 0},                               // failed
     {0, 0},                                             // bye
@@ -648,6 +718,7 @@ std::string EncodeInternal(const Internal& m) {
   if (want(kFName)) w.Str("name", m.name);
   if (want(kFStage)) w.Str("stage", m.stage);
   if (want(kFFraction)) w.Float("fraction", m.fraction);
+  if ((shape.optional & kFFactors) && !m.factors.empty()) w.Raw("factors", EncodeNumbers(m.factors));
   if (want(kFState)) w.Str("state", JobStateName(m.state));
   if (want(kFStats)) w.Raw("stats", EncodeStats(m.stats));
   return w.Done();
@@ -742,6 +813,12 @@ StatusOr<Internal> DecodeInternal(std::string_view body) {
     ZF_ASSIGN_OR_RETURN(fraction, r.Float("fraction"));
     if (!fraction) return missing("fraction");
     m.fraction = *fraction;
+  }
+  if (allowed & kFFactors) {
+    if (const msgpack::object* o = r.Take("factors")) {
+      ZF_ASSIGN_OR_RETURN(factors, DecodeNumbers(*o, "factors"));
+      m.factors = std::move(factors);
+    }
   }
   if (allowed & kFState) {
     ZF_ASSIGN_OR_RETURN(state, r.Str("state", 16));

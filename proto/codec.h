@@ -43,7 +43,8 @@ StatusOr<std::string> ValidateNumber(std::string_view text, size_t max_digits);
 std::string EncodeInternal(const Internal& message);
 StatusOr<Internal> DecodeInternal(std::string_view body);
 
-// The PUB topic frame for a message: "result" for kResult, "state" for kState.
+// The PUB topic frame for a message: "result", "state" or "progress" for
+// kResult, kState and kProgress.
 const char* PubTopic(MsgType type);
 
 }  // namespace zfactor::proto

@@ -48,6 +48,22 @@ struct Result {
   }
 };
 
+// What the worker running a job last reported (PROTOCOL.md PROGRESS).
+struct Progress {
+  std::string stage;                 // the algorithm at work: "ecm", "siqs", ...
+  double fraction = -1;              // of that stage, in [0, 1]; -1 unknown
+  std::vector<std::string> factors;  // split off so far: divisors of n, > 1, not necessarily prime
+  uint64_t age_ms = 0;               // since the report (in answers only)
+  bool operator==(const Progress& o) const {
+    return stage == o.stage && fraction == o.fraction && factors == o.factors && age_ms == o.age_ms;
+  }
+};
+// At most this many factors travel in one progress report.
+inline constexpr size_t kMaxProgressFactors = 32;
+// The stage of a worker's proof-of-life progress (PROTOCOL.md section 4):
+// the job's computation is alive, nothing more is known.
+inline constexpr char kAliveStage[] = "alive";
+
 // One number's answer (PROTOCOL.md ANSWER).
 struct Answer {
   std::string n;
@@ -57,6 +73,7 @@ struct Answer {
   std::string job;                // empty when not from a job
   std::optional<Result> result;   // present when state == kDone
   std::optional<Error> error;     // present when state == kFailed
+  std::optional<Progress> progress;  // running jobs, for get/wait with "progress": true
 };
 
 // The client's correlation id: absent, an integer, or a string.
@@ -83,6 +100,7 @@ struct Request {
   bool notify = false;
   std::optional<double> max_seconds;
   std::string job;
+  bool progress = false;  // get/wait: include the running job's PROGRESS
 };
 
 // One element of a batch reply.
@@ -147,6 +165,7 @@ struct Internal {
   std::string name;
   std::string stage;
   double fraction = -1;
+  std::vector<std::string> factors;  // progress: split off so far (at most kMaxProgressFactors)
   JobState state = JobState::kQueued;
   Stats stats;
 };

@@ -163,20 +163,34 @@ void Worker::RunTask(Task& task, zmq::socket_t& out) {
   hooks.cancel = &task.cancel;
   hooks.polls = &task.polls;
   task.polls.fetch_add(1, std::memory_order_relaxed);  // started
-  int64_t last_progress = core::NowMs();
+  // Progress reports: at most one per progress_ms, each with the factors split
+  // off so far. Only this thread sends (`out` is its socket): calls from an
+  // algorithm's helper threads are skipped.
   const std::thread::id compute_thread = std::this_thread::get_id();
-  hooks.on_progress = [&](const std::string& stage, double fraction) {
-    // `out` belongs to this thread; a report from an algorithm's helper thread is skipped.
-    if (std::this_thread::get_id() != compute_thread) return;
+  int64_t last_progress = core::NowMs();
+  Internal p;
+  p.type = MsgType::kProgress;
+  p.job = job.job;
+  p.stage = "start";
+  auto report = [&] {
     const int64_t now = core::NowMs();
     if (now - last_progress < config_.progress_ms) return;
     last_progress = now;
-    Internal p;
-    p.type = MsgType::kProgress;
-    p.job = job.job;
+    send(kTagProgress, p);
+  };
+  hooks.on_progress = [&](const std::string& stage, double fraction) {
+    if (std::this_thread::get_id() != compute_thread) return;
     p.stage = stage.substr(0, kMaxStageBytes);
     p.fraction = std::isfinite(fraction) ? std::clamp(fraction, -1.0, 1.0) : -1.0;
-    send(kTagProgress, p);
+    report();
+  };
+  hooks.on_factor = [&](const mpz_class& factor) {
+    if (std::this_thread::get_id() != compute_thread) return;
+    if (p.factors.size() >= proto::kMaxProgressFactors) return;
+    std::string f = factor.get_str();
+    if (std::find(p.factors.begin(), p.factors.end(), f) != p.factors.end()) return;
+    p.factors.push_back(std::move(f));
+    report();
   };
   bool cancelled = false;
   proto::StatusOr<proto::Result> result =
@@ -347,7 +361,7 @@ void Worker::ReportLiveJobs() {
     Internal p;
     p.type = MsgType::kProgress;
     p.job = id;
-    p.stage = "alive";
+    p.stage = proto::kAliveStage;
     p.fraction = -1;
     SendToBroker(p);
   }

@@ -189,7 +189,7 @@ class Runner {
     proto::StatusOr<proto::Answer> answer =
         proto::MakeError(proto::ErrorCode::kInternal, "no command");
     if (command == Command::kGet) {
-      answer = c.Get(job);
+      answer = c.Get(job, /*progress=*/true);
     } else if (command == Command::kCancel) {
       answer = c.Cancel(job);
     } else {

@@ -132,11 +132,13 @@ class Client:
     def isprime(self, n, wait_ms=0, priority=None, notify=None):
         return self._compute("isprime", n, wait_ms, priority, notify, None)
 
-    def get(self, job):
-        return self.request("get", job=job)["answer"]
+    def get(self, job, progress=False):
+        """progress=True: a running job's answer carries "progress" (section 2.2)."""
+        return self.request("get", job=job, progress=progress or None)["answer"]
 
-    def wait(self, job, timeout_ms):
-        return self.request("wait", extra_timeout_ms=timeout_ms, job=job, timeout_ms=timeout_ms)["answer"]
+    def wait(self, job, timeout_ms, progress=False):
+        return self.request("wait", extra_timeout_ms=timeout_ms, job=job, timeout_ms=timeout_ms,
+                            progress=progress or None)["answer"]
 
     def cancel(self, job):
         return self.request("cancel", job=job)["answer"]

@@ -465,6 +465,39 @@ TEST_F(BrokerTest, AJobWithoutProgressMarksItsWorkerHung) {
   EXPECT_GE(Stats()["worker_deaths"], 1);
 }
 
+TEST_F(BrokerTest, ProgressOfTheRunningWorkerIsPublished) {
+  Start();
+  FakeWorker& w = AddWorker(1);
+  ASSERT_EQ(Ask(Submit("p", "123456789")).type, MsgType::kAccepted);
+  auto job = w.Recv();
+  ASSERT_TRUE(job);
+  ASSERT_TRUE(SawState("p", JobState::kRunning));
+  Internal alive = Msg(MsgType::kProgress, "p");  // proof of life only: not published
+  alive.stage = proto::kAliveStage;
+  w.Send(alive);
+  Internal report = Msg(MsgType::kProgress, "p");
+  report.stage = "ecm";
+  report.fraction = 0.5;
+  report.factors = {"3"};
+  w.Send(report);
+  Internal stranger = report;  // progress for a job the broker does not hold: dropped
+  stranger.job = "nobody";
+  w.Send(stranger);
+  auto pub = NextPub();
+  ASSERT_TRUE(pub);
+  EXPECT_EQ(pub->first, "progress");
+  EXPECT_EQ(pub->second.type, MsgType::kProgress);
+  EXPECT_EQ(pub->second.job, "p");
+  EXPECT_EQ(pub->second.stage, "ecm");
+  EXPECT_EQ(pub->second.fraction, 0.5);
+  EXPECT_EQ(pub->second.factors, std::vector<std::string>{"3"});
+  w.Answer(*job);
+  auto next = NextPub();  // nothing from `alive` or the stranger came in between
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->first, "result");
+  EXPECT_EQ(next->second.job, "p");
+}
+
 TEST_F(BrokerTest, SilentWorkersJobGoesToAnotherWorker) {
   BrokerConfig c;
   c.heartbeat_ms = 50;

@@ -262,6 +262,8 @@ TEST(CliRemoteTest, SubmitGetWaitCancelStats) {
       }
       case proto::Op::kGet:
         r.answer = Answer("77", proto::JobState::kRunning, req.job);
+        // `zfactor get` asks for progress and prints it.
+        if (req.progress) r.answer->progress = proto::Progress{"ecm", 0.5, {"7"}, 2500};
         break;
       case proto::Op::kCancel:
         r.answer = Answer("77", proto::JobState::kCancelled, req.job);
@@ -288,7 +290,7 @@ TEST(CliRemoteTest, SubmitGetWaitCancelStats) {
   EXPECT_EQ(r.out, "77: job j-5 (queued)\n");
   r = RunZfactor({"get", ep, "j-5"});
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out, "77: <running> job j-5\n");
+  EXPECT_EQ(r.out, "77: <running> job j-5 (ecm 50%, 2 s ago; factors so far: 7)\n");
   r = RunZfactor({"wait", ep, "--timeout-ms", "50", "j-5"});
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "77: <running> job j-5\n");

@@ -49,6 +49,16 @@ TEST(FormatTest, NotFinalAnswers) {
   a.job = "j-1";
   EXPECT_EQ(FormatFactorLine(a), "99: <queued> job j-1");
   EXPECT_FALSE(IsComplete(a));
+  a.state = proto::JobState::kRunning;
+  a.progress = proto::Progress{"siqs", -1, {}, 999};
+  EXPECT_EQ(FormatFactorLine(a), "99: <running> job j-1 (siqs, 0 s ago)");
+  a.progress = proto::Progress{"ecm", 0.257, {"3", "11"}, 61000};
+  EXPECT_EQ(FormatFactorLine(a), "99: <running> job j-1 (ecm 25%, 61 s ago; factors so far: 3 11)");
+  EXPECT_EQ(AnswerToJson(a),
+            "{\"n\":\"99\",\"kind\":\"factor\",\"state\":\"running\",\"source\":\"job\",\"job\":"
+            "\"j-1\",\"progress\":{\"stage\":\"ecm\",\"fraction\":0.257,\"factors\":[\"3\",\"11\"],"
+            "\"age_ms\":61000}}");
+  a.progress.reset();
   a.state = proto::JobState::kFailed;
   a.error = proto::MakeError(proto::ErrorCode::kInternal, "worker lost");
   EXPECT_EQ(FormatAnswerLine(a), "99: <failed: internal: worker lost>");

@@ -79,6 +79,18 @@ class ClientTest(unittest.TestCase):
         self.assertIsInstance(req["id"], int)
         self.assertEqual(set(req), {"op", "id", "v"})
 
+    def test_progress_is_asked_for_only_when_wanted(self):
+        running = {"n": "77", "kind": "factor", "state": "running", "source": "job", "job": "j-5",
+                   "progress": {"stage": "ecm", "fraction": 0.5, "factors": ["7"], "age_ms": 10}}
+        c = self.serve(lambda r: [ok(r, answer=running)])
+        self.assertEqual(c.get("j-5", progress=True)["progress"]["factors"], ["7"])
+        c.wait("j-5", 10, progress=True)
+        c.get("j-5")
+        sent = self.gateway.requests
+        self.assertIs(sent[0]["progress"], True)
+        self.assertIs(sent[1]["progress"], True)
+        self.assertNotIn("progress", sent[2])
+
     def test_numbers_travel_as_decimal_strings(self):
         c = self.serve(lambda r: [ok(r, answer=DONE_2_128_1)])
         c.factor(2**128 + 1, wait_ms=5)

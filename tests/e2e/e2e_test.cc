@@ -1,6 +1,7 @@
 // End-to-end tests: the real broker, gateway and workers (and zfactor-stack,
 // the zfactor CLI and the Python client) on loopback.
 #include <dirent.h>
+#include <gmpxx.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -160,6 +161,43 @@ TEST_F(ServiceTest, WaitOnQueuedJob) {
   auto unknown = c.Wait("j-does-not-exist", milliseconds(100));
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().code, proto::ErrorCode::kUnknownJob);
+}
+
+TEST_F(ServiceTest, RunningJobShowsItsProgressAndTheFactorsFoundSoFar) {
+  const auto c100 = FindSharedSemiprime("C100_1");  // hours: still running when cancelled
+  ASSERT_TRUE(c100);
+  const mpz_class small = mpz_class(1000003) * 1000033;
+  const mpz_class n = small * mpz_class(c100->n);
+  ASSERT_TRUE(Start());
+  Client c(cluster_->ClientOptions());
+  auto queued = c.Factor(n.get_str());
+  ASSERT_TRUE(queued.ok()) << queued.error().message;
+  const std::string job = queued.value().job;
+  ASSERT_FALSE(job.empty());
+  // Worker -> broker -> PUB -> gateway -> client: the small factors show while it runs.
+  proto::Answer a;
+  mpz_class covered = 1;
+  const auto deadline = std::chrono::steady_clock::now() + kJobTimeout;
+  while (covered % small != 0 && std::chrono::steady_clock::now() < deadline) {
+    auto got = c.Get(job, /*progress=*/true);
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    a = got.value();
+    ASSERT_FALSE(proto::IsFinal(a.state)) << proto::JobStateName(a.state);
+    if (a.progress) {
+      EXPECT_EQ(a.state, proto::JobState::kRunning);
+      EXPECT_FALSE(a.progress->stage.empty());
+      for (const std::string& f : a.progress->factors) {
+        mpz_lcm(covered.get_mpz_t(), covered.get_mpz_t(), mpz_class(f).get_mpz_t());
+      }
+    }
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  EXPECT_EQ(covered % small, 0) << client::FormatFactorLine(a);
+  EXPECT_NE(client::FormatFactorLine(a).find("factors so far:"), std::string::npos)
+      << client::FormatFactorLine(a);
+  auto cancelled = c.Cancel(job);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.error().message;
+  EXPECT_EQ(cancelled.value().state, proto::JobState::kCancelled);
 }
 
 TEST_F(ServiceTest, IsPrimeQueuedPath) {

@@ -794,6 +794,66 @@ TEST_F(GatewayTest, WaitTimesOutWithTheCurrentState) {
   EXPECT_EQ(r.answer->state, JobState::kRunning);
 }
 
+TEST_F(GatewayTest, RunningJobShowsItsProgressWhenAsked) {
+  auto client = NewClient();
+  const std::string job = QueueBig(*client);
+  ASSERT_FALSE(job.empty());
+  Internal report;
+  report.type = MsgType::kProgress;
+  report.job = job;
+  report.stage = "ecm";
+  report.fraction = 0.25;
+  report.factors = {"59649589127497217", "7"};  // 7 does not divide n: never shown
+  Request get = JobOp(Op::kGet, job);
+  get.progress = true;
+  Reply r;
+  for (int i = 0; i < 100; ++i) {  // the PUB stream is lossy until the subscription is in place
+    broker_->Publish(report);
+    r = client->Call(get);
+    if (r.answer && r.answer->progress) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(r.ok && r.answer) << r.error.message;
+  EXPECT_EQ(r.answer->state, JobState::kRunning) << "progress means a worker runs it";
+  ASSERT_TRUE(r.answer->progress);
+  EXPECT_EQ(r.answer->progress->stage, "ecm");
+  EXPECT_EQ(r.answer->progress->fraction, 0.25);
+  EXPECT_EQ(r.answer->progress->factors, std::vector<std::string>{"59649589127497217"});
+  EXPECT_LT(r.answer->progress->age_ms, 60000u);
+  // Only when asked: a plain get, and a wait, keep version 1's keys.
+  Reply plain = client->Call(JobOp(Op::kGet, job));
+  ASSERT_TRUE(plain.ok && plain.answer);
+  EXPECT_FALSE(plain.answer->progress);
+  Request wait = JobOp(Op::kWait, job, 50);
+  wait.progress = true;
+  Reply waited = client->Call(wait);
+  ASSERT_TRUE(waited.ok && waited.answer);
+  ASSERT_TRUE(waited.answer->progress);
+  EXPECT_EQ(waited.answer->progress->stage, "ecm");
+  // Re-queued (its worker died): the old report no longer describes it.
+  Internal requeued;
+  requeued.type = MsgType::kState;
+  requeued.job = job;
+  requeued.kind = Kind::kFactor;
+  requeued.n = kBig;
+  requeued.state = JobState::kQueued;
+  broker_->Publish(requeued);
+  for (int i = 0; i < 100; ++i) {
+    r = client->Call(get);
+    if (r.answer && r.answer->state == JobState::kQueued) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(r.answer);
+  EXPECT_EQ(r.answer->state, JobState::kQueued);
+  EXPECT_FALSE(r.answer->progress);
+  // Done: the result, no progress.
+  Answer done = PublishUntilDone(*client, job, kBig);
+  EXPECT_EQ(done.state, JobState::kDone);
+  r = client->Call(get);
+  ASSERT_TRUE(r.ok && r.answer);
+  EXPECT_FALSE(r.answer->progress);
+}
+
 TEST_F(GatewayTest, CancelAndNotify) {
   auto a = NewClient();
   auto b = NewClient();

@@ -49,6 +49,7 @@ TEST(RequestCodec, RoundTripsEveryOp) {
   Request get;
   get.op = Op::kGet;
   get.job = "j-2";
+  get.progress = true;
 
   Request cancel;
   cancel.op = Op::kCancel;
@@ -74,6 +75,7 @@ TEST(RequestCodec, RoundTripsEveryOp) {
     EXPECT_EQ(r.notify, in.notify);
     EXPECT_EQ(r.max_seconds, in.max_seconds);
     EXPECT_EQ(r.job, in.job);
+    EXPECT_EQ(r.progress, in.progress);
   }
 }
 
@@ -175,6 +177,12 @@ TEST(RequestCodec, RejectsWrongShapes) {
   EXPECT_EQ(CodeOf(with({{"op", "factor"}})), ErrorCode::kBadRequest);
   EXPECT_EQ(CodeOf(with({{"op", "get"}})), ErrorCode::kBadRequest);
   EXPECT_EQ(CodeOf(with({{"op", "wait"}, {"job", "j"}})), ErrorCode::kBadRequest);
+  // "progress" is a bool, and only get and wait take it.
+  EXPECT_EQ(CodeOf(with({{"op", "get"}, {"job", "j"}, {"progress", "yes"}})), ErrorCode::kBadRequest);
+  EXPECT_EQ(CodeOf(with({{"op", "cancel"}, {"job", "j"}, {"progress", "yes"}})),
+            ErrorCode::kUnknownField);
+  EXPECT_EQ(CodeOf(with({{"op", "factor"}, {"n", "12"}, {"progress", "yes"}})),
+            ErrorCode::kUnknownField);
   EXPECT_EQ(CodeOf(with({{"op", "factor"}, {"n", "12"}, {"n", "13"}})), ErrorCode::kBadRequest);
   auto v2 = Pack([](auto& pk) {
     pk.pack_map(2);
@@ -292,7 +300,13 @@ TEST(ReplyCodec, RoundTripsAnswersItemsStatsAndErrors) {
   busy.error = Error{ErrorCode::kBusy, "queue full"};
   busy.retry_after_ms = 250;
 
-  for (const Reply& in : {single, batch, stats, busy}) {
+  Reply running;
+  running.answer = SampleAnswer();
+  running.answer->state = JobState::kRunning;
+  running.answer->result.reset();
+  running.answer->progress = Progress{"siqs", 0.5, {"3", "5"}, 1200};
+
+  for (const Reply& in : {single, batch, stats, busy, running}) {
     auto out = DecodeClientMessage(EncodeReply(in));
     ASSERT_TRUE(out.ok()) << out.error().message;
     const Reply& r = std::get<Reply>(out.value());
@@ -303,6 +317,7 @@ TEST(ReplyCodec, RoundTripsAnswersItemsStatsAndErrors) {
     EXPECT_EQ(r.answer.has_value(), in.answer.has_value());
     if (r.answer) {
       EXPECT_EQ(r.answer->result, in.answer->result);
+      EXPECT_EQ(r.answer->progress, in.answer->progress);
     }
     EXPECT_EQ(r.answers.has_value(), in.answers.has_value());
     if (r.answers) {

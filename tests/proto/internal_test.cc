@@ -21,6 +21,7 @@ Internal Filled(MsgType type) {
   m.name = "host:1";
   m.stage = "ecm";
   m.fraction = 0.25;
+  m.factors = {"3", "1000000007"};
   m.state = JobState::kDone;
   m.stats = {{"workers", 2}};
   return m;
@@ -53,6 +54,27 @@ TEST(InternalCodec, ResultMessagesCarryTheResult) {
   ASSERT_TRUE(out.value().result);
   EXPECT_EQ(out.value().result->status, "P");
   EXPECT_EQ(out.value().state, JobState::kDone);
+}
+
+TEST(InternalCodec, ProgressCarriesFactorsFoundSoFar) {
+  auto out = DecodeInternal(EncodeInternal(Filled(MsgType::kProgress)));
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(out.value().stage, "ecm");
+  EXPECT_EQ(out.value().factors, (std::vector<std::string>{"3", "1000000007"}));
+  Internal none = Filled(MsgType::kProgress);
+  none.factors.clear();
+  out = DecodeInternal(EncodeInternal(none));  // the key is optional
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_TRUE(out.value().factors.empty());
+  Internal bad = Filled(MsgType::kProgress);
+  bad.factors = {"12", "-5"};
+  EXPECT_EQ(DecodeInternal(EncodeInternal(bad)).error().code, ErrorCode::kNegative);
+  bad.factors.assign(kMaxProgressFactors + 1, "7");
+  EXPECT_EQ(DecodeInternal(EncodeInternal(bad)).error().code, ErrorCode::kBadRequest);
+  // Only progress carries factors.
+  Internal state = Filled(MsgType::kState);
+  EXPECT_EQ(EncodeInternal(state).find("factors"), std::string::npos);
+  EXPECT_STREQ(PubTopic(MsgType::kProgress), "progress");
 }
 
 TEST(InternalCodec, RejectsMissingAndUnknownFields) {

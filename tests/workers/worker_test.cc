@@ -2,6 +2,7 @@
 // broker ROUTER on a loopback port the OS picks.
 #include "workers/worker.h"
 
+#include <gmpxx.h>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -216,6 +217,32 @@ TEST_F(WorkerTest, ReportsProgressOnALongJob) {
   EXPECT_GE(p->second.fraction, -1.0);
   EXPECT_LE(p->second.fraction, 1.0);
   broker_.Send(Cancel("slow"));
+  auto r = broker_.RecvType(MsgType::kResult);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->second.state, JobState::kCancelled);
+}
+
+TEST_F(WorkerTest, ProgressCarriesTheFactorsSplitOffSoFar) {
+  Start();
+  ExpectReady();
+  // 1000003 and 1000033 come off at once (alone or as their product, by the
+  // small ladder); the C100 cofactor keeps the job running.
+  const mpz_class small = mpz_class(1000003) * 1000033;
+  const mpz_class n = small * mpz_class(LongJob());
+  broker_.Send(Job("partial", n.get_str()));
+  mpz_class covered = 1;  // lcm of the reported factors
+  for (int i = 0; i < 100 && covered % small != 0; ++i) {
+    auto p = broker_.RecvType(MsgType::kProgress);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->second.job, "partial");
+    for (const std::string& f : p->second.factors) {
+      const mpz_class d(f);
+      EXPECT_TRUE(d > 1 && d < n && n % d == 0) << f << " is not a proper divisor of n";
+      mpz_lcm(covered.get_mpz_t(), covered.get_mpz_t(), d.get_mpz_t());
+    }
+  }
+  EXPECT_EQ(covered % small, 0) << "reported: " << covered;
+  broker_.Send(Cancel("partial"));
   auto r = broker_.RecvType(MsgType::kResult);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->second.state, JobState::kCancelled);
