@@ -283,6 +283,17 @@ Request JobOp(Op op, const std::string& job, uint32_t timeout_ms = 0) {
   return r;
 }
 
+// The result stream's "state" message for a kBig factor job.
+Internal BigState(const std::string& job, JobState state) {
+  Internal m;
+  m.type = MsgType::kState;
+  m.job = job;
+  m.kind = Kind::kFactor;
+  m.n = kBig;
+  m.state = state;
+  return m;
+}
+
 Request Ping() {
   Request r;
   r.op = Op::kPing;
@@ -778,12 +789,7 @@ TEST_F(GatewayTest, WaitTimesOutWithTheCurrentState) {
   ASSERT_TRUE(r.ok && r.answer);
   EXPECT_EQ(r.answer->state, JobState::kQueued);
   // A state message moves it to running.
-  Internal running;
-  running.type = MsgType::kState;
-  running.job = job;
-  running.kind = Kind::kFactor;
-  running.n = kBig;
-  running.state = JobState::kRunning;
+  const Internal running = BigState(job, JobState::kRunning);
   for (int i = 0; i < 100; ++i) {
     broker_->Publish(running);
     r = client->Call(JobOp(Op::kGet, job));
@@ -831,13 +837,7 @@ TEST_F(GatewayTest, RunningJobShowsItsProgressWhenAsked) {
   ASSERT_TRUE(waited.answer->progress);
   EXPECT_EQ(waited.answer->progress->stage, "ecm");
   // Re-queued (its worker died): the old report no longer describes it.
-  Internal requeued;
-  requeued.type = MsgType::kState;
-  requeued.job = job;
-  requeued.kind = Kind::kFactor;
-  requeued.n = kBig;
-  requeued.state = JobState::kQueued;
-  broker_->Publish(requeued);
+  broker_->Publish(BigState(job, JobState::kQueued));
   for (int i = 0; i < 100; ++i) {
     r = client->Call(get);
     if (r.answer && r.answer->state == JobState::kQueued) break;
