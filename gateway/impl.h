@@ -197,6 +197,8 @@ class Gateway::Impl {
   void HandleStats(const Envelope& envelope, const RequestId& id, int64_t received_ms);
   void OnBrokerMessage(const std::vector<zmq::message_t>& frames);
   void OnPubMessage(const std::vector<zmq::message_t>& frames);
+  // A "progress" report from the result stream: kept on its open job.
+  void OnProgress(Internal& m);
 
   // ---- jobs
   proto::StatusOr<std::string> StartOrJoin(Kind kind, const std::string& n, const Request& request,
@@ -204,6 +206,9 @@ class Gateway::Impl {
   proto::Status Submit(Job& job);
   void Attach(Job& job, uint64_t key, const Envelope& envelope, const Request& request);
   void Accept(Job& job);
+  // The broker holds the open job in `state` (queued or running): accepted,
+  // and the state recorded in memory and in the job's cache record.
+  void SetOpenState(Job& job, JobState state);
   // Ends a job as cancelled, confirming the cancel to its cancel waiters.
   void CancelNow(Job& job);
   // Removes an open job from every index and returns it, or nullopt.

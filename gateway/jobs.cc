@@ -302,6 +302,38 @@ void Gateway::Impl::OnBrokerMessage(const std::vector<zmq::message_t>& frames) {
   }
 }
 
+void Gateway::Impl::SetOpenState(Job& job, JobState state) {
+  Accept(job);  // the broker holds it, whether or not its 'accepted' arrived
+  if (job.state == state) return;
+  job.state = state;
+  if (job.persisted) {
+    proto::Status s = cache_->SetJobState(job.id, state);
+    if (!s.ok()) {
+      ZF_LOG(kError) << "cannot record job state: " << s.error().message;
+    }
+  }
+}
+
+void Gateway::Impl::OnProgress(Internal& m) {
+  auto it = jobs_.find(m.job);
+  if (it == jobs_.end()) return;
+  Job& job = it->second;
+  SetOpenState(job, JobState::kRunning);  // only a running job reports progress
+  // Only proper divisors of n reach a client, whoever published them.
+  const mpz_class n(job.n, 10);
+  std::vector<std::string> factors;
+  for (std::string& f : m.factors) {
+    const mpz_class d(f, 10);
+    if (d > 1 && d < n && mpz_divisible_p(n.get_mpz_t(), d.get_mpz_t())) {
+      factors.push_back(std::move(f));
+    } else {
+      ZF_LOG(kError) << "progress for job " << job.id << " names " << f << ", not a divisor; dropped";
+    }
+  }
+  job.progress = proto::Progress{std::move(m.stage), m.fraction, std::move(factors), 0};
+  job.progress_ms = core::NowMs();
+}
+
 void Gateway::Impl::OnPubMessage(const std::vector<zmq::message_t>& frames) {
   if (frames.size() != 2) {
     ZF_LOG(kWarning) << "result stream message with " << frames.size() << " frames ignored";
@@ -315,24 +347,7 @@ void Gateway::Impl::OnPubMessage(const std::vector<zmq::message_t>& frames) {
   }
   Internal& m = decoded.value();
   if (m.type == MsgType::kProgress && topic == proto::PubTopic(MsgType::kProgress)) {
-    auto it = jobs_.find(m.job);
-    if (it == jobs_.end()) return;
-    Job& job = it->second;
-    Accept(job);  // only a job the broker holds and runs has progress
-    job.state = JobState::kRunning;
-    // Only proper divisors of n reach a client, whoever published them.
-    const mpz_class n(job.n, 10);
-    std::vector<std::string> factors;
-    for (std::string& f : m.factors) {
-      const mpz_class d(f, 10);
-      if (d > 1 && d < n && mpz_divisible_p(n.get_mpz_t(), d.get_mpz_t())) {
-        factors.push_back(std::move(f));
-      } else {
-        ZF_LOG(kError) << "progress for job " << job.id << " names " << f << ", not a divisor; dropped";
-      }
-    }
-    job.progress = proto::Progress{std::move(m.stage), m.fraction, std::move(factors), 0};
-    job.progress_ms = core::NowMs();
+    OnProgress(m);
     return;
   }
   const bool is_result = m.type == MsgType::kResult && topic == proto::PubTopic(MsgType::kResult);
@@ -349,15 +364,8 @@ void Gateway::Impl::OnPubMessage(const std::vector<zmq::message_t>& frames) {
   if (is_state) {
     if (it == jobs_.end() || proto::IsFinal(m.state)) return;
     Job& job = it->second;
-    Accept(job);  // the broker holds it, whether or not its 'accepted' arrived
-    job.state = m.state;
+    SetOpenState(job, m.state);
     job.progress.reset();  // queued again, or running anew on another worker
-    if (job.persisted) {
-      proto::Status s = cache_->SetJobState(job.id, m.state);
-      if (!s.ok()) {
-        ZF_LOG(kError) << "cannot record job state: " << s.error().message;
-      }
-    }
     return;
   }
   if (!proto::IsFinal(m.state)) {
