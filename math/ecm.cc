@@ -85,8 +85,9 @@ std::optional<mpz_class> EcmCurves(const mpz_class& n, double b1, int curves, in
   std::optional<mpz_class> found;
   int done = 0;  // GUARDED_BY(mu)
   auto run = [&] {
+    const mpz_class own_n = n;  // libecm takes n non-const: no thread shares it
     for (int i = next.fetch_add(1); i < winner.load() && !job.Stopped(); i = next.fetch_add(1)) {
-      auto d = RunCurve(n, b1, first + static_cast<uint64_t>(i), Curve{&job, &winner, i});
+      auto d = RunCurve(own_n, b1, first + static_cast<uint64_t>(i), Curve{&job, &winner, i});
       std::lock_guard<std::mutex> lock(mu);
       ++done;
       job.Progress("ecm", static_cast<double>(done) / curves);
