@@ -54,7 +54,8 @@ struct Hooks {
   // Called when a non-trivial factor (not necessarily prime) is split off.
   std::function<void(const mpz_class& factor)> on_factor;
   // Called now and then with a stage name ("ecm", "siqs", ...) and a
-  // fraction done in [0, 1] (or -1 when unknown).
+  // fraction done in [0, 1] (or -1 when unknown). With Budget::threads > 1
+  // it may be called from an algorithm's helper threads, one call at a time.
   std::function<void(const std::string& stage, double fraction)> on_progress;
   // Counts every poll of the cancel flag: proof of life for a watchdog (the
   // worker reports a job as progressing while this count moves).
