@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -78,10 +79,13 @@ class Client {
 
   // Issues `wait` requests (each at most `chunk` long) on answer.job until the
   // answer is final or `timeout` passes; returns the last answer seen. An
-  // answer that is already final, or has no job, is returned as is.
+  // answer that is already final, or has no job, is returned as is. With
+  // `on_unfinished`, the waits ask for progress and each answer that is not
+  // final yet is passed to it.
   proto::StatusOr<proto::Answer> WaitFinal(
       const proto::Answer& answer, std::chrono::milliseconds timeout,
-      std::chrono::milliseconds chunk = std::chrono::seconds(60));
+      std::chrono::milliseconds chunk = std::chrono::seconds(60),
+      const std::function<void(const proto::Answer&)>& on_unfinished = nullptr);
 
   // Sends one request (its id is replaced by a fresh one) and returns the
   // matching reply, whether ok or not. Replies to other ids are dropped;

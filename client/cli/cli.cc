@@ -28,7 +28,7 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kBatchSize = 100;    // numbers per request (max_batch is 1000)
 constexpr milliseconds kWaitChunk{60000};  // longest single wait_ms / wait request
 constexpr milliseconds kMinBusyBackoff{100};
-constexpr milliseconds kLocalProgressEvery{10000};  // --local --verbose progress lines
+constexpr milliseconds kProgressEvery{10000};  // --verbose progress lines
 
 const char kGeneralHelp[] =
     "usage: zfactor [options] COMMAND [options] [ARGS]\n"
@@ -39,7 +39,7 @@ const char kGeneralHelp[] =
     "  factor [N...]     prime factors of each N, in GNU coreutils `factor` format\n"
     "  isprime [N...]    N: prime | probable prime | composite\n"
     "  submit N...       queue jobs, print their ids (or the answer when immediate)\n"
-    "  get JOB           a job's current state and result, without waiting\n"
+    "  get JOB           a job's current state (and progress) or result, without waiting\n"
     "  wait JOB          wait (up to --timeout-ms) for a job to end\n"
     "  cancel JOB        stop a queued or running job\n"
     "  stats             service counters\n"
@@ -86,7 +86,8 @@ const char kSubmitHelp[] =
     "it was answered at once (inline or from the cache).\n";
 
 const char kJobHelpGet[] =
-    "zfactor get [options] JOB\n\nPrints the job's answer line, or `N: <state> job J`.\n";
+    "zfactor get [options] JOB\n\nPrints the job's answer line, or `N: <state> job J`; while\n"
+    "it runs, with what its worker last reported: `(stage 40%, 1 s ago; factors so far: ...)`.\n";
 const char kJobHelpWait[] =
     "zfactor wait [options] JOB\n\nWaits up to --timeout-ms for the job to end and prints its "
     "answer line.\n"
@@ -194,7 +195,7 @@ class Runner {
       answer = c.Cancel(job);
     } else {
       answer = c.Wait(job, std::min(milliseconds(s_.timeout_ms), kWaitChunk));
-      if (answer.ok()) answer = c.WaitFinal(answer.value(), Remaining(), kWaitChunk);
+      if (answer.ok()) answer = WaitFinal(answer.value());
     }
     if (!answer.ok()) return Fail(answer.error());
     // Only `wait` promises a final answer; get/cancel succeed on any state.
@@ -253,7 +254,7 @@ class Runner {
           PrintInputError(inputs[start + i], item.error);
           continue;
         }
-        auto answer = client().WaitFinal(item.answer, Remaining(), kWaitChunk);
+        auto answer = WaitFinal(item.answer);
         if (!answer.ok()) {
           PrintInputError(inputs[start + i], answer.error());
           continue;
@@ -313,7 +314,7 @@ class Runner {
   }
 
   // --local --verbose: factors as they split off, and the engine's progress
-  // (SIQS relations found / needed) at most every kLocalProgressEvery, on
+  // (SIQS relations found / needed) at most every kProgressEvery, on
   // stderr, so a long local job shows it is moving.
   void ReportLocalProgress(const std::string& n, LocalOptions* options) {
     const std::string name =
@@ -325,7 +326,7 @@ class Runner {
     options->on_progress = [this, name, start, last = start](const std::string& stage,
                                                              double fraction) mutable {
       const auto now = Clock::now();
-      if (now - last < kLocalProgressEvery) return;
+      if (now - last < kProgressEvery) return;
       last = now;
       const double seconds = std::chrono::duration<double>(now - start).count();
       char line[160];
@@ -338,6 +339,15 @@ class Runner {
       }
       err_ << line << std::flush;
     };
+  }
+
+  // Client::WaitFinal until Remaining() runs out; with --verbose, in steps of
+  // kProgressEvery that print a running job's progress on stderr.
+  proto::StatusOr<proto::Answer> WaitFinal(const proto::Answer& answer) {
+    if (!s_.verbose) return client().WaitFinal(answer, Remaining(), kWaitChunk);
+    return client().WaitFinal(answer, Remaining(), kProgressEvery, [this](const proto::Answer& a) {
+      err_ << "zfactor: " << FormatAnswerLine(a) << "\n" << std::flush;
+    });
   }
 
   // Prints a verified answer; an incomplete one sets exit status 1 when
@@ -464,10 +474,13 @@ int RunCli(int argc, char** argv, std::istream& in, std::ostream& out, std::ostr
     flags.Define("max-seconds", &s.max_seconds,
                  "cap the work per number (0: the service's default)");
   }
-  if (compute) {
+  if (compute || *command == Command::kWait) {
     flags.Define("verbose", &s.verbose,
-                 "print status, source, effort and time per answer on stderr (with --local "
-                 "also each factor as it splits off and progress every 10 s)");
+                 "print status, source, effort and time per answer on stderr, and every 10 s "
+                 "a running job's progress (with --local: each factor as it splits off and "
+                 "the engine's progress)");
+  }
+  if (compute) {
     flags.Define("local", &s.local, "compute in this process with the math engine; no service");
     flags.Define("threads", &s.threads, "threads for --local");
   }

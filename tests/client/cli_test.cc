@@ -274,6 +274,7 @@ TEST(CliRemoteTest, SubmitGetWaitCancelStats) {
           r.error = proto::MakeError(proto::ErrorCode::kUnknownJob, "no job nope");
         } else {
           r.answer = Answer("77", proto::JobState::kRunning, req.job);  // never finishes
+          if (req.progress) r.answer->progress = proto::Progress{"siqs", 0.25, {}, 100};
         }
         break;
       case proto::Op::kStats:
@@ -294,6 +295,11 @@ TEST(CliRemoteTest, SubmitGetWaitCancelStats) {
   r = RunZfactor({"wait", ep, "--timeout-ms", "50", "j-5"});
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "77: <running> job j-5\n");
+  // --verbose: the running job's progress on stderr while waiting.
+  r = RunZfactor({"wait", ep, "--verbose", "--timeout-ms", "300", "j-5"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("zfactor: 77: <running> job j-5 (siqs 25%, 0 s ago)"), std::string::npos)
+      << r.err;
   r = RunZfactor({"wait", ep, "nope"});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("unknown_job"), std::string::npos);
