@@ -14,10 +14,23 @@ double LogMpz(const mpz_class& x) {
   return std::log(d) + static_cast<double>(exp) * std::log(2.0);
 }
 
+// The clones' load-time resolver would run before ThreadSanitizer's runtime
+// is up (and crash in its instrumentation), so a TSan build goes without.
+#if defined(__SANITIZE_THREAD__)
+#define ZF_SIMD_CLONES
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ZF_SIMD_CLONES
+#endif
+#endif
+#ifndef ZF_SIMD_CLONES
+#define ZF_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+
 // r = (r + d) mod p, or (r - d) mod p when `subtract`, for both roots of n
 // primes (REQUIRES: r, d < p). A hot loop: compiled for AVX-512 and AVX2 as
 // well as the baseline, the best picked at load time.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void ShiftRoots(
+ZF_SIMD_CLONES void ShiftRoots(
     const uint32_t* prime, const uint32_t* delta, uint32_t n, uint32_t* root1, uint32_t* root2,
     bool subtract) {
   for (uint32_t k = 0; k < n; ++k) {
