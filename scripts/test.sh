@@ -2,8 +2,9 @@
 # The whole test suite: installs what is missing, builds, runs every test
 # (including those labelled `slow`; skip them locally with
 # `ctest --test-dir build -LE slow`), then the unit tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer and a short libFuzzer run.
-# ZF_SKIP_SANITIZERS=1 skips the second part.
+# AddressSanitizer + UndefinedBehaviorSanitizer, a short libFuzzer run, and
+# the threaded tests under ThreadSanitizer. ZF_SKIP_SANITIZERS=1 skips all
+# but the first part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -28,6 +29,18 @@ if [ "${ZF_SKIP_SANITIZERS:-0}" != 1 ]; then
     (cd build-san && "bin/$t" --gtest_brief=1)
   done
   ctest --test-dir build-san -L fuzz --output-on-failure
+
+  # ThreadSanitizer on the code that runs threads of its own: ECM curves and
+  # SIQS sieving on several threads, the worker's I/O and compute threads.
+  # libzmq is not instrumented, so what happens inside it is suppressed.
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DZF_SANITIZE=thread -DZF_WERROR=ON > /dev/null
+  cmake --build build-tsan -j 2 --target math_tests siqs_tests worker_tests
+  export TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp"
+  echo "test.sh: threaded tests under TSan"
+  (cd build-tsan && bin/math_tests --gtest_brief=1 --gtest_filter='Factor.EcmCurvesOnThreads*:Factor.JobThreads*')
+  (cd build-tsan && bin/siqs_tests --gtest_brief=1 --gtest_filter='Siqs.SplitsWithTwoThreads:Siqs.Cancel*')
+  (cd build-tsan && bin/worker_tests --gtest_brief=1)
   echo "test.sh: sanitizers and fuzzing done after $(( $(date +%s) - start )) s"
 fi
 echo "test.sh: finished in $(( $(date +%s) - start )) s"
