@@ -18,7 +18,8 @@
 //    state done (verified by Compute), `failed` when Compute returns an error,
 //    or `result` with state cancelled (plus the partial result) after `cancel`.
 //  - `progress` at most once per progress interval per job from the algorithm
-//    (stage, fraction), and once per heartbeat interval for every job whose
+//    (stage, fraction, the first 32 distinct factors split off so far), and
+//    once per heartbeat interval for every job whose
 //    computation is alive (it polled its cancel flag since the last report;
 //    stage "alive", fraction -1). A job whose thread is stuck sends nothing,
 //    and the broker's progress deadline catches it.
