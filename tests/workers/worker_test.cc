@@ -138,6 +138,15 @@ class WorkerTest : public ::testing::Test {
   }
   void TearDown() override { StopWorker(); }
 
+  // Cancels job `id` and expects its answer: a result with state cancelled.
+  void ExpectCancelled(const std::string& id) {
+    broker_.Send(Cancel(id));
+    auto r = broker_.RecvType(MsgType::kResult);
+    ASSERT_TRUE(r) << "no answer after cancelling " << id;
+    EXPECT_EQ(r->second.job, id);
+    EXPECT_EQ(r->second.state, JobState::kCancelled);
+  }
+
   // Waits for `ready` and checks it.
   std::string ExpectReady() {
     auto ready = broker_.RecvType(MsgType::kReady);
@@ -216,10 +225,7 @@ TEST_F(WorkerTest, ReportsProgressOnALongJob) {
   EXPECT_FALSE(p->second.stage.empty());
   EXPECT_GE(p->second.fraction, -1.0);
   EXPECT_LE(p->second.fraction, 1.0);
-  broker_.Send(Cancel("slow"));
-  auto r = broker_.RecvType(MsgType::kResult);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->second.state, JobState::kCancelled);
+  ExpectCancelled("slow");
 }
 
 TEST_F(WorkerTest, ProgressCarriesTheFactorsSplitOffSoFar) {
@@ -242,10 +248,7 @@ TEST_F(WorkerTest, ProgressCarriesTheFactorsSplitOffSoFar) {
     }
   }
   EXPECT_EQ(covered % small, 0) << "reported: " << covered;
-  broker_.Send(Cancel("partial"));
-  auto r = broker_.RecvType(MsgType::kResult);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->second.state, JobState::kCancelled);
+  ExpectCancelled("partial");
 }
 
 TEST_F(WorkerTest, ReportsEveryComputingJobAliveEachHeartbeat) {
@@ -263,10 +266,7 @@ TEST_F(WorkerTest, ReportsEveryComputingJobAliveEachHeartbeat) {
     }
   }
   EXPECT_EQ(alive, 3);
-  broker_.Send(Cancel("slow"));
-  auto r = broker_.RecvType(MsgType::kResult);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->second.state, JobState::kCancelled);
+  ExpectCancelled("slow");
 }
 
 TEST_F(WorkerTest, DuplicateJobRunsOnce) {
@@ -274,10 +274,7 @@ TEST_F(WorkerTest, DuplicateJobRunsOnce) {
   ExpectReady();
   broker_.Send(Job("dup", LongJob()));
   broker_.Send(Job("dup", LongJob()));
-  broker_.Send(Cancel("dup"));
-  auto r = broker_.RecvType(MsgType::kResult);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->second.state, JobState::kCancelled);
+  ExpectCancelled("dup");
   EXPECT_FALSE(broker_.RecvType(MsgType::kResult, 1000)) << "a second answer for one job";
 }
 
