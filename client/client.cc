@@ -189,15 +189,16 @@ StatusOr<proto::Answer> Client::Cancel(const std::string& job) {
   return JobOp(proto::Op::kCancel, job, milliseconds(0), false);
 }
 
-StatusOr<proto::Answer> Client::WaitFinal(const proto::Answer& answer, milliseconds timeout,
-                                          milliseconds chunk,
-                                          const std::function<void(const proto::Answer&)>& on_unfinished) {
+StatusOr<proto::Answer> Client::WaitFinal(
+    const proto::Answer& answer, milliseconds timeout, milliseconds chunk,
+    const std::function<void(const proto::Answer&)>& on_unfinished) {
   proto::Answer current = answer;
   const auto deadline = Clock::now() + timeout;
   while (!proto::IsFinal(current.state) && !current.job.empty()) {
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) break;
-    StatusOr<proto::Answer> next = Wait(current.job, std::min(left, chunk), on_unfinished != nullptr);
+    StatusOr<proto::Answer> next =
+        Wait(current.job, std::min(left, chunk), on_unfinished != nullptr);
     if (!next.ok()) return next;
     current = std::move(next).value();
     if (on_unfinished && !proto::IsFinal(current.state)) on_unfinished(current);

@@ -142,9 +142,10 @@ std::string AnswerToJson(const proto::Answer& a, bool local) {
   }
   if (a.progress) {
     const proto::Progress& p = *a.progress;
-    out += ",\"progress\":{\"stage\":" + JsonString(p.stage) + ",\"fraction\":" + JsonNumber(p.fraction) +
-           ",\"factors\":[";
-    for (std::size_t i = 0; i < p.factors.size(); ++i) out += (i > 0 ? "," : "") + JsonString(p.factors[i]);
+    out += ",\"progress\":{\"stage\":" + JsonString(p.stage) +
+           ",\"fraction\":" + JsonNumber(p.fraction) + ",\"factors\":[";
+    for (std::size_t i = 0; i < p.factors.size(); ++i)
+      out += (i > 0 ? "," : "") + JsonString(p.factors[i]);
     out += "],\"age_ms\":" + std::to_string(p.age_ms) + "}";
   }
   return out + "}";

@@ -3,9 +3,9 @@
 
 #include <algorithm>
 
+#include "compute/check.h"
 #include "core/log.h"
 #include "core/zmq_util.h"
-#include "compute/check.h"
 #include "gateway/impl.h"
 #include "proto/codec.h"
 
@@ -133,7 +133,8 @@ Answer Gateway::Impl::AnswerOf(const Job& job, bool with_progress) const {
   a.job = job.id;
   if (with_progress && job.state == JobState::kRunning && job.progress) {
     a.progress = job.progress;
-    a.progress->age_ms = static_cast<uint64_t>(std::max<int64_t>(0, core::NowMs() - job.progress_ms));
+    a.progress->age_ms =
+        static_cast<uint64_t>(std::max<int64_t>(0, core::NowMs() - job.progress_ms));
   }
   return a;
 }
@@ -327,7 +328,8 @@ void Gateway::Impl::OnProgress(Internal& m) {
     if (d > 1 && d < n && mpz_divisible_p(n.get_mpz_t(), d.get_mpz_t())) {
       factors.push_back(std::move(f));
     } else {
-      ZF_LOG(kError) << "progress for job " << job.id << " names " << f << ", not a divisor; dropped";
+      ZF_LOG(kError) << "progress for job " << job.id << " names " << f
+                     << ", not a divisor; dropped";
     }
   }
   job.progress = proto::Progress{std::move(m.stage), m.fraction, std::move(factors), 0};

@@ -44,7 +44,8 @@ class EcmParams {
   ecm_params p_;
 };
 
-std::optional<mpz_class> RunCurve(const mpz_class& n, double b1, uint64_t sigma, const Curve& curve) {
+std::optional<mpz_class> RunCurve(const mpz_class& n, double b1, uint64_t sigma,
+                                  const Curve& curve) {
   const Job& job = *curve.job;
   if (job.Stopped()) return std::nullopt;
   EcmParams params;

@@ -71,9 +71,12 @@ std::optional<Source> ParseSource(std::string_view s) { return Lookup<Source>(kS
 
 const char* PubTopic(MsgType type) {
   switch (type) {
-    case MsgType::kState: return "state";
-    case MsgType::kProgress: return "progress";
-    default: return "result";
+    case MsgType::kState:
+      return "state";
+    case MsgType::kProgress:
+      return "progress";
+    default:
+      return "result";
   }
 }
 
@@ -239,7 +242,8 @@ std::string EncodeNumbers(const std::vector<std::string>& numbers) {
 
 StatusOr<std::vector<std::string>> DecodeNumbers(const msgpack::object& o, const char* what) {
   if (o.type != msgpack::type::ARRAY || o.via.array.size > kMaxProgressFactors) {
-    return MakeError(ErrorCode::kBadRequest, std::string("'") + what + "' must be an array of at most " +
+    return MakeError(ErrorCode::kBadRequest, std::string("'") + what +
+                                                 "' must be an array of at most " +
                                                  std::to_string(kMaxProgressFactors) + " numbers");
   }
   std::vector<std::string> numbers;
@@ -678,21 +682,21 @@ struct Shape {
 
 // PROTOCOL.md sections 3-5, one row per MsgType in enum order.
 constexpr std::array<Shape, 15> kShapes = {{
-    {kFJob | kFKind | kFN | kFPriority, kFMaxSeconds},  // submit
-    {kFJob, 0},                                         // accepted
-    {kFJob | kFError, kFRetry},                         // rejected
-    {kFJob, 0},                                         // cancel
-    {kFJob | kFFound, 0},                               // cancel_ack
-    {0, 0},                                             // stats
-    {kFStats, 0},                                       // stats_reply
-    {kFCapacity | kFName, 0},                           // ready
-    {kFJob | kFKind | kFN, kFMaxSeconds},               // job
-    {kFJob | kFStage | kFFraction, kFFactors},          // progress
+    {kFJob | kFKind | kFN | kFPriority, kFMaxSeconds},     // submit
+    {kFJob, 0},                                            // accepted
+    {kFJob | kFError, kFRetry},                            // rejected
+    {kFJob, 0},                                            // cancel
+    {kFJob | kFFound, 0},                                  // cancel_ack
+    {0, 0},                                                // stats
+    {kFStats, 0},                                          // stats_reply
+    {kFCapacity | kFName, 0},                              // ready
+    {kFJob | kFKind | kFN, kFMaxSeconds},                  // job
+    {kFJob | kFStage | kFFraction, kFFactors},             // progress
     {kFJob | kFKind | kFN | kFState, kFResult | kFError},  // result
-    {kFJob | kFError, 0},                               // failed
-    {0, 0},                                             // bye
-    {0, 0},                                             // heartbeat
-    {kFJob | kFKind | kFN | kFState, 0},                // state
+    {kFJob | kFError, 0},                                  // failed
+    {0, 0},                                                // bye
+    {0, 0},                                                // heartbeat
+    {kFJob | kFKind | kFN | kFState, 0},                   // state
 }};
 
 }  // namespace
@@ -718,7 +722,8 @@ std::string EncodeInternal(const Internal& m) {
   if (want(kFName)) w.Str("name", m.name);
   if (want(kFStage)) w.Str("stage", m.stage);
   if (want(kFFraction)) w.Float("fraction", m.fraction);
-  if ((shape.optional & kFFactors) && !m.factors.empty()) w.Raw("factors", EncodeNumbers(m.factors));
+  if ((shape.optional & kFFactors) && !m.factors.empty())
+    w.Raw("factors", EncodeNumbers(m.factors));
   if (want(kFState)) w.Str("state", JobStateName(m.state));
   if (want(kFStats)) w.Raw("stats", EncodeStats(m.stats));
   return w.Done();

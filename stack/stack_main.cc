@@ -74,7 +74,8 @@ std::optional<int> ParseOptions(int argc, char** argv, Options* o) {
                "every port, including the gateway's unless --listen is given");
   flags.Define("workers", &o->workers, "worker processes");
   flags.Define("threads", &o->threads, "compute threads per worker (0: all cores)");
-  flags.Define("job-threads", &o->job_threads, "threads one job's ECM curves and SIQS sieving may use");
+  flags.Define("job-threads", &o->job_threads,
+               "threads one job's ECM curves and SIQS sieving may use");
   flags.Define("cache", &o->cache, "gateway result cache (default: the gateway's own default)");
   flags.Define("journal", &o->journal,
                "broker journal: accepted jobs survive a broker crash (empty: none)");

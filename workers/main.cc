@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   flags.Define("broker", &config.broker, "the broker's back endpoint");
   flags.Define("threads", &config.threads, "compute threads, i.e. jobs at once (0: all cores)");
   flags.Define("job-threads", &config.job_threads,
-               "threads one job's ECM curves and SIQS sieving may use (so up to threads x job-threads cores)");
+               "threads one job's ECM curves and SIQS sieving may use (so up to threads x "
+               "job-threads cores)");
   flags.Define("name", &config.name, "name shown in the broker's logs (default host:pid)");
   flags.Define("metrics", &config.metrics, "serve Prometheus /metrics on HOST:PORT (empty: off)");
   flags.Define("heartbeat-ms", &config.heartbeat_ms, "heartbeat interval in ms");

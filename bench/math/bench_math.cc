@@ -295,7 +295,8 @@ void P28xP60Row(int seeds, int pari_seeds, bool with_binary, int threads) {
     const auto wall0 = std::chrono::steady_clock::now();
     const Factorization f = Factor(n, budget);
     ours.push_back(ProcessCpuSeconds() - t0);
-    ours_wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
+    ours_wall.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
     const bool right = f.verdict == Verdict::kFullyFactored && f.factors.size() == 2 &&
                        f.factors[0].p == p && f.factors[1].p == q;
     if (!right) ++wrong;
@@ -308,8 +309,8 @@ void P28xP60Row(int seeds, int pari_seeds, bool with_binary, int threads) {
     if (with_binary) {
       std::string binary_where;
       binary.push_back(EcmBinarySeconds(n, p, &binary_where));
-      std::snprintf(buf, sizeof buf, "%s%.1f (%s)", binary_detail.empty() ? "" : ", ", binary.back(),
-                    binary_where.c_str());
+      std::snprintf(buf, sizeof buf, "%s%.1f (%s)", binary_detail.empty() ? "" : ", ",
+                    binary.back(), binary_where.c_str());
       binary_detail += buf;
     }
     if (s <= pari_seeds) {
@@ -325,7 +326,8 @@ void P28xP60Row(int seeds, int pari_seeds, bool with_binary, int threads) {
       std::snprintf(buf, sizeof buf, "%s%.1f", pari_detail.empty() ? "" : ", ", seconds);
       pari_detail += buf;
     }
-    std::fprintf(stderr, "seed %d: ours %.1f s CPU, %.1f s wall%s%s\n", s, ours.back(), ours_wall.back(),
+    std::fprintf(stderr, "seed %d: ours %.1f s CPU, %.1f s wall%s%s\n", s, ours.back(),
+                 ours_wall.back(),
                  with_binary ? (", ecm " + std::to_string(binary.back()) + " s").c_str() : "",
                  s <= pari_seeds ? (", PARI " + std::to_string(pari.back()) + " s").c_str() : "");
   }
@@ -335,16 +337,18 @@ void P28xP60Row(int seeds, int pari_seeds, bool with_binary, int threads) {
     std::snprintf(m, sizeof m, "%.1f", Median(v));
     return std::string(m);
   };
-  std::printf("\n| work | ours: median CPU s (%d seeds) | ours: median wall s (%d thread%s) |"
-              " `ecm` binary: median CPU s | PARI factorint: median CPU s (%d seeds) | target |"
-              " ours per seed (CPU s, last ECM level) | `ecm` per seed (CPU s, B1 / <= curves) |"
-              " PARI per seed (CPU s) |\n|---|---|---|---|---|---|---|---|---|\n",
-              seeds, threads, threads == 1 ? "" : "s", static_cast<int>(pari.size()));
-  std::printf("| p28 x p60 (88 digits), time to split | %s | %s | %s | %s | <= 40 s | %s | %s | %s |\n",
-              median_or(ours, "").c_str(), median_or(ours_wall, "").c_str(),
-              median_or(binary, "not run").c_str(), median_or(pari, "not run").c_str(), detail.c_str(),
-              binary_detail.empty() ? "not run" : binary_detail.c_str(),
-              pari_detail.empty() ? "not run" : pari_detail.c_str());
+  std::printf(
+      "\n| work | ours: median CPU s (%d seeds) | ours: median wall s (%d thread%s) |"
+      " `ecm` binary: median CPU s | PARI factorint: median CPU s (%d seeds) | target |"
+      " ours per seed (CPU s, last ECM level) | `ecm` per seed (CPU s, B1 / <= curves) |"
+      " PARI per seed (CPU s) |\n|---|---|---|---|---|---|---|---|---|\n",
+      seeds, threads, threads == 1 ? "" : "s", static_cast<int>(pari.size()));
+  std::printf(
+      "| p28 x p60 (88 digits), time to split | %s | %s | %s | %s | <= 40 s | %s | %s | %s |\n",
+      median_or(ours, "").c_str(), median_or(ours_wall, "").c_str(),
+      median_or(binary, "not run").c_str(), median_or(pari, "not run").c_str(), detail.c_str(),
+      binary_detail.empty() ? "not run" : binary_detail.c_str(),
+      pari_detail.empty() ? "not run" : pari_detail.c_str());
   if (wrong != 0) std::printf("WRONG OR UNFINISHED: %d\n", wrong);
 }
 
@@ -378,9 +382,11 @@ int main(int argc, char** argv) {
     } else if (a == "--numbers" && i + 1 < argc) {
       numbers_path = argv[++i];
     } else {
-      std::fprintf(stderr,
-                   "usage: bench_math [--quick] [--seeds N] [--rows A,B] [--numbers FILE] [--no-ecm-binary]"
-                   " [--own-ecm] | --p28xp60 [--seeds N] [--pari-seeds K] [--threads T] [--no-ecm-binary]\n");
+      std::fprintf(
+          stderr,
+          "usage: bench_math [--quick] [--seeds N] [--rows A,B] [--numbers FILE] [--no-ecm-binary]"
+          " [--own-ecm] | --p28xp60 [--seeds N] [--pari-seeds K] [--threads T] "
+          "[--no-ecm-binary]\n");
       return 2;
     }
   }

@@ -30,9 +30,8 @@ double LogMpz(const mpz_class& x) {
 // r = (r + d) mod p, or (r - d) mod p when `subtract`, for both roots of n
 // primes (REQUIRES: r, d < p). A hot loop: compiled for AVX-512 and AVX2 as
 // well as the baseline, the best picked at load time.
-ZF_SIMD_CLONES void ShiftRoots(
-    const uint32_t* prime, const uint32_t* delta, uint32_t n, uint32_t* root1, uint32_t* root2,
-    bool subtract) {
+ZF_SIMD_CLONES void ShiftRoots(const uint32_t* prime, const uint32_t* delta, uint32_t n,
+                               uint32_t* root1, uint32_t* root2, bool subtract) {
   for (uint32_t k = 0; k < n; ++k) {
     const uint32_t p = prime[k];
     const uint32_t d = subtract ? p - delta[k] : delta[k];

@@ -178,7 +178,8 @@ TEST(RequestCodec, RejectsWrongShapes) {
   EXPECT_EQ(CodeOf(with({{"op", "get"}})), ErrorCode::kBadRequest);
   EXPECT_EQ(CodeOf(with({{"op", "wait"}, {"job", "j"}})), ErrorCode::kBadRequest);
   // "progress" is a bool, and only get and wait take it.
-  EXPECT_EQ(CodeOf(with({{"op", "get"}, {"job", "j"}, {"progress", "yes"}})), ErrorCode::kBadRequest);
+  EXPECT_EQ(CodeOf(with({{"op", "get"}, {"job", "j"}, {"progress", "yes"}})),
+            ErrorCode::kBadRequest);
   EXPECT_EQ(CodeOf(with({{"op", "cancel"}, {"job", "j"}, {"progress", "yes"}})),
             ErrorCode::kUnknownField);
   EXPECT_EQ(CodeOf(with({{"op", "factor"}, {"n", "12"}, {"progress", "yes"}})),
