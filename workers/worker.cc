@@ -108,6 +108,12 @@ void Worker::StopThreads() {
   threads_.clear();
 }
 
+unsigned JobSeed(std::string_view job_id) {
+  uint32_t h = 2166136261u;  // FNV-1a: the same on every platform and build
+  for (unsigned char c : job_id) h = (h ^ c) * 16777619u;
+  return h;
+}
+
 // ---------------------------------------------------------------- compute threads
 
 void Worker::ComputeLoop(int index) {
@@ -159,6 +165,7 @@ void Worker::RunTask(Task& task, zmq::socket_t& out) {
   math::Budget budget;
   budget.max_seconds = job.max_seconds.value_or(0);
   budget.threads = config_.job_threads;
+  budget.seed = JobSeed(job.job);
   math::Hooks hooks;
   hooks.cancel = &task.cancel;
   hooks.polls = &task.polls;

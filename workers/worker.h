@@ -42,6 +42,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 #include <zmq.hpp>
@@ -53,6 +54,12 @@
 namespace zfactor::workers {
 
 inline constexpr int kMaxJobThreads = 256;
+
+// The math seed (ECM curves, SIQS polynomials) of the job with this id: a hash
+// of the id. A job re-run after its worker died repeats its own curves; a number
+// asked again after its job ended (say, cut short by max_seconds) is a new job
+// with a new id and tries new ones instead of repeating the spent effort.
+unsigned JobSeed(std::string_view job_id);
 
 struct WorkerConfig {
   std::string broker = "tcp://127.0.0.1:5557";

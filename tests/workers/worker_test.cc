@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -325,6 +326,13 @@ TEST_F(WorkerTest, ReconnectsAfterBrokerSilenceAndKeepsItsJobs) {
   ASSERT_TRUE(full);
   EXPECT_EQ(full->first, again->first);
   EXPECT_EQ(full->second.capacity, 2u);
+}
+
+TEST(JobSeedTest, EachJobIdHasItsOwnFixedSeed) {
+  EXPECT_EQ(JobSeed("j-5f3a9c0e12d4b7a1"), JobSeed("j-5f3a9c0e12d4b7a1"));  // a re-run repeats
+  std::set<unsigned> seeds;
+  for (int i = 0; i < 1000; ++i) seeds.insert(JobSeed("j-" + std::to_string(i)));
+  EXPECT_EQ(seeds.size(), 1000u) << "a new job tries new curves";
 }
 
 TEST_F(WorkerTest, SaysByeOnStop) {
