@@ -3,7 +3,8 @@
 // factor_small.cc. Prints one row per (B1, B2): mean curves until a split,
 // CPU microseconds per curve and per split (ECM alone, no rho).
 //
-//   [LANES=1|2|4|8] tune_ecm PBITS QBITS COUNT B1:B2[:D]|rho|sigmas:B1:B2:LAST ...
+//   [LANES=1|2|4|8|ifma] tune_ecm PBITS QBITS COUNT B1:B2[:D]|rho|sigmas:B1:B2:LAST ...
+// (LANES=ifma: EcmCurvesIfma, eight curves per call; one-limb numbers only.)
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -11,11 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "bench/small/bench_util.h"
 #include "math/small/bpsw.h"
 #include "math/small/ecm.h"
+#include "math/small/ecm_ifma.h"
 #include "math/small/montgomery.h"
 #include "math/small/rho.h"
-#include "bench/small/bench_util.h"
 #include "math/small/small.h"
 
 namespace {
@@ -24,7 +26,9 @@ using namespace zfactor::math::small;
 using zfactor::bench::CpuNow;
 using zfactor::bench::RandomPrime;
 
-template <typename Arith, int kLanes>
+// kLanes curves per call: EcmCurves<Arith, kLanes>, or with kIfma the eight
+// AVX-512 IFMA lanes of EcmCurvesIfma.
+template <typename Arith, int kLanes, bool kIfma = false>
 void Run(const std::vector<u128>& numbers, const EcmLevel& level) {
   uint64_t curves = 0;
   int failures = 0;
@@ -34,7 +38,11 @@ void Run(const std::vector<u128>& numbers, const EcmLevel& level) {
     uint64_t sigma = 7;
     int c = 0;
     for (; c < 2000; ++c) {
-      if (EcmCurves<Arith, kLanes>(m, sigma, level) != 0) break;
+      if constexpr (kIfma) {
+        if (EcmCurvesIfma(m, sigma, level) != 0) break;
+      } else {
+        if (EcmCurves<Arith, kLanes>(m, sigma, level) != 0) break;
+      }
       sigma += kLanes;
     }
     if (c == 2000) ++failures;
@@ -85,6 +93,7 @@ int main(int argc, char** argv) {
   const int pbits = std::atoi(argv[1]), qbits = std::atoi(argv[2]);
   const int count = std::atoi(argv[3]);
   const char* lanes_env = std::getenv("LANES");
+  const bool ifma = lanes_env != nullptr && std::string(lanes_env) == "ifma";
   const int lanes = lanes_env ? std::atoi(lanes_env) : 4;
   const char* seed_env = std::getenv("SEED");
   std::mt19937_64 rng(seed_env ? std::strtoull(seed_env, nullptr, 10) : 1234);
@@ -108,6 +117,14 @@ int main(int argc, char** argv) {
     if (std::sscanf(argv[i], "%u:%u:%u", &b1, &b2, &d) < 2) return 2;
     const EcmLevel level = MakeEcmLevel(b1, b2, d);
     const bool wide = pbits + qbits > 64;
+    if (ifma) {
+      if (wide || !HaveIfma()) {
+        std::fprintf(stderr, "LANES=ifma needs one-limb numbers and an AVX-512 IFMA CPU\n");
+        return 2;
+      }
+      Run<Mont64, kIfmaLanes, true>(numbers, level);
+      continue;
+    }
     switch (lanes) {
       case 1:
         wide ? Run<Mont128, 1>(numbers, level) : Run<Mont64, 1>(numbers, level);

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "math/small/gcd.h"
@@ -94,8 +95,8 @@ void Ladder(const Arith& m, const Point<W>& p, uint64_t k, W a24, Point<W>* kp, 
 
 // Exchanges *a and *b when bit == 1 (bit is 0 or 1), without branching.
 template <typename W>
-[[gnu::always_inline]] inline void ConditionalSwap(W bit, Point<W>* a, Point<W>* b) {
-  const W mask = 0 - bit;
+[[gnu::always_inline]] inline void ConditionalSwap(uint64_t bit, Point<W>* a, Point<W>* b) {
+  const W mask = W{0} - static_cast<W>(bit);
   const W tx = (a->x ^ b->x) & mask, tz = (a->z ^ b->z) & mask;
   a->x ^= tx;
   b->x ^= tx;
@@ -153,24 +154,14 @@ W LaneFactor(const Arith& m, const W (&v)[kLanes]) {
   }
   return 0;
 }
-}  // namespace ecm_internal
 
-// Runs kLanes curves side by side, Suyama's sigma = first_sigma, first_sigma
-// + 1, ... (>= 6), at `level`. The curves share the stage-1 multiplier and the
-// stage-2 plan, so their independent arithmetic can overlap in the CPU
-// (measured with bench/small/tune_ecm: two lanes cost 10-20% less per curve
-// than one; more gain nothing once the multiplier is saturated). Returns a factor
-// d with 1 < d < n, or 0 when none of the curves found one.
-// REQUIRES: n = m.n() odd, composite, with no prime factor below 7;
-// 1 <= kLanes <= 8.
-template <typename Arith, int kLanes>
-typename Arith::Word EcmCurves(const Arith& m, uint64_t first_sigma, const EcmLevel& level) {
-  static_assert(kLanes >= 1 && kLanes <= 8, "lanes");
-  using W = typename Arith::Word;
-  using ecm_internal::Point;
-  namespace ei = ecm_internal;
+// Suyama's curves for sigma = first_sigma + l, l < kLanes: a24[l] and the
+// starting x0[l] (Z = 1), in m's Montgomery form. Returns 1 when every lane
+// has its curve; a factor d, 1 < d < n, found on the way; or 0 when no curve
+// could be set up. (Lanes whose curve is singular mod n run junk.)
+template <typename Arith, int kLanes, typename W = typename Arith::Word>
+W SuyamaCurves(const Arith& m, uint64_t first_sigma, W (&a24)[kLanes], W (&x0)[kLanes]) {
   const W n = m.n();
-
   // Curves and points from sigma: u = s^2 - 5, v = 4s, x0 = u^3 / v^3,
   // a24 = (v - u)^3 (3u + v) / (16 u^3 v); one inversion serves all lanes.
   W den[kLanes], x_num[kLanes], a_num[kLanes];
@@ -189,7 +180,7 @@ typename Arith::Word EcmCurves(const Arith& m, uint64_t first_sigma, const EcmLe
     x_num[l] = m.Mul(u3, sixteen_u3v);
   }
   W den_inv[kLanes];
-  if (const W g = ei::BatchInverse(m, den, den_inv, kLanes); g != 1) {
+  if (const W g = BatchInverse(m, den, den_inv, kLanes); g != 1) {
     if (g != n) return g;
     // Some lane's denominator vanishes mod n (or two lanes split n between
     // them): a proper factor if any lane has one, else those lanes run junk.
@@ -198,14 +189,30 @@ typename Arith::Word EcmCurves(const Arith& m, uint64_t first_sigma, const EcmLe
       if (gl != 1 && gl != n) return gl;
       if (gl == n) den[l] = m.One();
     }
-    if (ei::BatchInverse(m, den, den_inv, kLanes) != 1) return 0;
+    if (BatchInverse(m, den, den_inv, kLanes) != 1) return 0;
   }
-  W a24[kLanes], x0[kLanes];
   for (int l = 0; l < kLanes; ++l) {
     a24[l] = m.Mul(a_num[l], den_inv[l]);
     x0[l] = m.Mul(x_num[l], den_inv[l]);
   }
+  return 1;
+}
 
+// The scalar type of an arithmetic: what m.n() returns (a factor's type).
+template <typename Arith>
+using Scalar = decltype(std::declval<const Arith&>().n());
+}  // namespace ecm_internal
+
+// Stages 1 and 2 on kLanes curves side by side, given each lane's a24 and
+// starting x0 (Z = 1) in m's form. Returns a factor d with 1 < d < n, or 0.
+// Arith is Mont64, Mont128, or an arithmetic whose Word holds several curves
+// at once (ecm_ifma.h); the helpers called unqualified below (ConditionalSwap,
+// LaneFactor, BatchInverse, FirstFactor) are found by argument-dependent lookup
+// for such an arithmetic, and are ecm_internal's for the scalar ones.
+template <typename Arith, int kLanes, typename W = typename Arith::Word>
+ecm_internal::Scalar<Arith> EcmStages(const Arith& m, const W (&a24)[kLanes], const W (&x0)[kLanes],
+                                      const EcmLevel& level) {
+  using namespace ecm_internal;  // NOLINT: see above
   // Stage 1: the ladder over the bits of the multiplier, base points (x0 : 1).
   // Branch-free: the multiplier's bits are random, so a branch per bit would
   // be mispredicted half the time. Swap (r0, r1) when the bit changes, then
@@ -213,101 +220,125 @@ typename Arith::Word EcmCurves(const Arith& m, uint64_t first_sigma, const EcmLe
   Point<W> r0[kLanes], r1[kLanes];
   for (int l = 0; l < kLanes; ++l) {
     r0[l] = {x0[l], m.One()};
-    r1[l] = ei::Dbl(m, r0[l], a24[l]);
+    r1[l] = Dbl(m, r0[l], a24[l]);
   }
-  W swapped = 0;
+  uint64_t swapped = 0;
   for (int i = level.multiplier_bits - 2; i >= 0; --i) {
-    const W bit = static_cast<W>((level.multiplier[i >> 6] >> (i & 63)) & 1);
-    const W flip = bit ^ swapped;
+    const uint64_t bit = (level.multiplier[i >> 6] >> (i & 63)) & 1;
+    const uint64_t flip = bit ^ swapped;
     swapped = bit;
     for (int l = 0; l < kLanes; ++l) {
-      ei::ConditionalSwap(flip, &r0[l], &r1[l]);
-      r1[l] = ei::AddNormalized(m, r1[l], r0[l], x0[l]);
-      r0[l] = ei::Dbl(m, r0[l], a24[l]);
+      ConditionalSwap(flip, &r0[l], &r1[l]);
+      r1[l] = AddNormalized(m, r1[l], r0[l], x0[l]);
+      r0[l] = Dbl(m, r0[l], a24[l]);
     }
   }
   Point<W> q[kLanes];
   W qz[kLanes];
   for (int l = 0; l < kLanes; ++l) {
-    ei::ConditionalSwap(swapped, &r0[l], &r1[l]);
+    ConditionalSwap(swapped, &r0[l], &r1[l]);
     q[l] = r0[l];
     qz[l] = q[l].z;
   }
-  if (const W f = ei::LaneFactor(m, qz); f != 0) return f;
+  if (const auto f = LaneFactor(m, qz); f != 0) return f;
   if (level.b2 <= level.b1) return 0;
 
   // Stage 2. Baby steps: the odd multiples jQ, j = 1, 3, ..., d/2 + 1.
   constexpr int kMaxOdd = 210 / 4 + 1;
+  constexpr int kMaxBabies = 24;
   const uint32_t half = level.d / 2;
   const int odd_count = static_cast<int>(half / 2 + 1);
   Point<W> odd[kLanes][kMaxOdd];
   Point<W> q2[kLanes];
   for (int l = 0; l < kLanes; ++l) {
-    q2[l] = ei::Dbl(m, q[l], a24[l]);
+    q2[l] = Dbl(m, q[l], a24[l]);
     odd[l][0] = q[l];
-    odd[l][1] = ei::Add(m, q2[l], q[l], q[l]);
+    odd[l][1] = Add(m, q2[l], q[l], q[l]);
   }
   for (int i = 2; i < odd_count; ++i) {
     for (int l = 0; l < kLanes; ++l) {
-      odd[l][i] = ei::Add(m, odd[l][i - 1], q2[l], odd[l][i - 2]);
-    }
-  }
-  // Normalise the baby steps of all lanes to (x : 1) with one inversion.
-  const int babies = static_cast<int>(level.baby.size());  // <= 24
-  W baby_x[kLanes][24];
-  {
-    W zs[kLanes * 24] = {}, z_inv[kLanes * 24];
-    for (int l = 0; l < kLanes; ++l) {
-      for (int i = 0; i < babies; ++i) zs[l * babies + i] = odd[l][level.baby[i] / 2].z;
-    }
-    if (ei::BatchInverse(m, zs, z_inv, kLanes * babies) != 1) {
-      return ei::FirstFactor(m, zs, kLanes * babies);
-    }
-    for (int l = 0; l < kLanes; ++l) {
-      for (int i = 0; i < babies; ++i) {
-        baby_x[l][i] = m.Mul(odd[l][level.baby[i] / 2].x, z_inv[l * babies + i]);
-      }
+      odd[l][i] = Add(m, odd[l][i - 1], q2[l], odd[l][i - 2]);
     }
   }
   // dQ = 2 (d/2)Q when d/2 is odd, else (d/2 + 1)Q + (d/2 - 1)Q (difference 2Q).
+  // Each lane multiplies into kAcc accumulators in turn: one running product
+  // would chain every multiplication on the previous one's latency.
+  constexpr int kAcc = 4;
   Point<W> g[kLanes], g_next[kLanes], dq[kLanes];
-  W acc[kLanes];
+  W acc[kAcc][kLanes];
   for (int l = 0; l < kLanes; ++l) {
-    dq[l] = (half & 1) ? ei::Dbl(m, odd[l][half / 2], a24[l])
-                       : ei::Add(m, odd[l][half / 2], odd[l][half / 2 - 1], q2[l]);
-    ei::Ladder(m, dq[l], level.first_giant, a24[l], &g[l], &g_next[l]);
-    acc[l] = m.One();
+    dq[l] = (half & 1) ? Dbl(m, odd[l][half / 2], a24[l])
+                       : Add(m, odd[l][half / 2], odd[l][half / 2 - 1], q2[l]);
+    Ladder(m, dq[l], level.first_giant, a24[l], &g[l], &g_next[l]);
+    for (int a = 0; a < kAcc; ++a) acc[a][l] = m.One();
   }
-  // Giant steps kdQ in chunks, each normalised with one inversion, so that
-  // each prime pair costs one multiplication: x(G) - x(B) vanishes mod p
-  // when (k d +- j) Q = 0 mod p.
-  constexpr int kChunk = 32;
+  unsigned turn = 0;
+  // Giant steps kdQ in chunks. Each chunk is normalised to (x : 1) with one
+  // inversion (the first chunk together with the baby steps), so that each
+  // prime pair costs one multiplication: x(G) - x(B) vanishes mod p when
+  // (k d +- j) Q = 0 mod p.
+  constexpr int kChunk = kLanes <= 2 ? 64 : 128 / kLanes;
+  const int babies = static_cast<int>(level.baby.size());  // <= kMaxBabies
   const int giants = static_cast<int>(level.pair_masks.size());
-  for (int k0 = 0; k0 < giants; k0 += kChunk) {
+  W baby_x[kLanes][kMaxBabies];
+  for (int k0 = 0; k0 == 0 || k0 < giants; k0 += kChunk) {
+    // Slots: [0, first) the baby steps (first chunk only), then the giants.
+    const int first = k0 == 0 ? kLanes * babies : 0;
     const int count = std::min(kChunk, giants - k0);
-    W gx[kLanes * kChunk], gz[kLanes * kChunk] = {}, gz_inv[kLanes * kChunk];
+    W x[kLanes * (kMaxBabies + kChunk)],
+        z[kLanes * (kMaxBabies + kChunk)] = {}, z_inv[kLanes * (kMaxBabies + kChunk)];
+    for (int l = 0; l < kLanes && first != 0; ++l) {
+      for (int i = 0; i < babies; ++i) {
+        x[l * babies + i] = odd[l][level.baby[i] / 2].x;
+        z[l * babies + i] = odd[l][level.baby[i] / 2].z;
+      }
+    }
     for (int k = 0; k < count; ++k) {
       for (int l = 0; l < kLanes; ++l) {
-        gx[k * kLanes + l] = g[l].x;
-        gz[k * kLanes + l] = g[l].z;
-        const Point<W> next = ei::Add(m, g_next[l], dq[l], g[l]);
+        x[first + k * kLanes + l] = g[l].x;
+        z[first + k * kLanes + l] = g[l].z;
+        const Point<W> next = Add(m, g_next[l], dq[l], g[l]);
         g[l] = g_next[l];
         g_next[l] = next;
       }
     }
-    if (ei::BatchInverse(m, gz, gz_inv, kLanes * count) != 1) {
-      return ei::FirstFactor(m, gz, kLanes * count);
-    }
+    const int slots = first + kLanes * count;
+    if (BatchInverse(m, z, z_inv, slots) != 1) return FirstFactor(m, z, slots);
+    for (int i = 0; i < first; ++i) baby_x[i / babies][i % babies] = m.Mul(x[i], z_inv[i]);
     for (int k = 0; k < count; ++k) {
       W gxn[kLanes];
-      for (int l = 0; l < kLanes; ++l) gxn[l] = m.Mul(gx[k * kLanes + l], gz_inv[k * kLanes + l]);
-      for (uint32_t mask = level.pair_masks[k0 + k]; mask != 0; mask &= mask - 1) {
+      for (int l = 0; l < kLanes; ++l) {
+        gxn[l] = m.Mul(x[first + k * kLanes + l], z_inv[first + k * kLanes + l]);
+      }
+      for (uint32_t mask = level.pair_masks[k0 + k]; mask != 0; mask &= mask - 1, ++turn) {
         const int i = __builtin_ctz(mask);
-        for (int l = 0; l < kLanes; ++l) acc[l] = m.Mul(acc[l], m.Sub(gxn[l], baby_x[l][i]));
+        W* a = acc[turn % kAcc];
+        for (int l = 0; l < kLanes; ++l) a[l] = m.Mul(a[l], m.Sub(gxn[l], baby_x[l][i]));
       }
     }
   }
-  return ei::LaneFactor(m, acc);
+  for (int a = 1; a < kAcc; ++a) {
+    for (int l = 0; l < kLanes; ++l) acc[0][l] = m.Mul(acc[0][l], acc[a][l]);
+  }
+  return LaneFactor(m, acc[0]);
+}
+
+// Runs kLanes curves side by side, Suyama's sigma = first_sigma, first_sigma
+// + 1, ... (>= 6), at `level`. The curves share the stage-1 multiplier and the
+// stage-2 plan, so their independent arithmetic can overlap in the CPU
+// (measured with bench/small/tune_ecm: two lanes cost 10-20% less per curve
+// than one; more gain nothing once the multiplier is saturated). Returns a factor
+// d with 1 < d < n, or 0 when none of the curves found one.
+// REQUIRES: n = m.n() odd, composite, with no prime factor below 7;
+// 1 <= kLanes <= 8.
+template <typename Arith, int kLanes>
+typename Arith::Word EcmCurves(const Arith& m, uint64_t first_sigma, const EcmLevel& level) {
+  static_assert(kLanes >= 1 && kLanes <= 8, "lanes");
+  using W = typename Arith::Word;
+  W a24[kLanes], x0[kLanes];
+  const W status = ecm_internal::SuyamaCurves<Arith, kLanes>(m, first_sigma, a24, x0);
+  if (status != 1) return status;
+  return EcmStages<Arith, kLanes>(m, a24, x0, level);
 }
 
 // One curve: EcmCurves with a single lane.

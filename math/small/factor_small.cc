@@ -7,6 +7,7 @@
 
 #include "math/small/bpsw.h"
 #include "math/small/ecm.h"
+#include "math/small/ecm_ifma.h"
 #include "math/small/montgomery.h"
 #include "math/small/perfect_power.h"
 #include "math/small/rho.h"
@@ -33,18 +34,25 @@ constexpr uint64_t kFirstSigma = 7;
 constexpr int kLanes64 = 2;
 
 // First ECM B1 for a 64-bit cofactor of the given size (its smallest factor
-// has at most half the bits), and how many batches of kLanes64 curves to
-// run before moving up a level.
-uint32_t EcmStartB1(int bits) {
+// has at most half the bits), and how many curves to run before moving up a
+// level (a multiple of kLanes64 and of kIfmaLanes). In AVX-512 IFMA lanes
+// (ecm_ifma.h) a curve costs less than half as much, which moves the best
+// start for the largest cofactors down to B1 = 150 (bench/small/tune_ecm).
+uint32_t EcmStartB1(int bits, bool ifma) {
   if (bits <= 40) return 27;
   if (bits <= 44) return 47;
   if (bits <= 48) return 70;
   if (bits <= 54) return 85;
   if (bits <= 58) return 125;
   if (bits <= 61) return 150;
-  return 200;
+  return ifma ? 150 : 200;
 }
-constexpr int kBatchesPerLevel64 = 4;
+// Levels from this B1 up run eight curves at a time in IFMA lanes where the
+// CPU has them. Below it, the factors of random cofactors mostly fall to the
+// first two scalar curves, and a batch of eight would mostly be wasted
+// (measured on bench_small's first two rows).
+constexpr uint32_t kIfmaMinB1 = 125;
+constexpr int kCurvesPerLevel64 = 8;
 
 // A factor d, 1 < d < n, of an odd composite n < 2^64 that is not a perfect
 // power and has no prime factor below kTrialLimit64.
@@ -58,13 +66,24 @@ uint64_t Split64(const Mont64& m) {
   }
   const uint64_t small = RhoBrent(m, m.ToMont(1), kRhoBudget64);
   if (small != 0) return small;
+  const bool ifma = HaveIfma();
   uint64_t sigma = kFirstSigma;
-  int level = EcmLevelIndexFor(EcmStartB1(BitLength64(n)));
-  for (int batch = 0; batch < 16 * kBatchesPerLevel64; ++batch) {
-    if (batch > 0 && batch % kBatchesPerLevel64 == 0 && level + 1 < EcmLevelCount()) ++level;
-    const uint64_t d = EcmCurves<Mont64, kLanes64>(m, sigma, GetEcmLevel(level));
+  int level = EcmLevelIndexFor(EcmStartB1(BitLength64(n), ifma));
+  int level_curves = 0;
+  for (int curves = 0; curves < 16 * kCurvesPerLevel64;) {
+    if (level_curves >= kCurvesPerLevel64 && level + 1 < EcmLevelCount()) {
+      ++level;
+      level_curves = 0;
+    }
+    const EcmLevel& at = GetEcmLevel(level);
+    const bool wide = ifma && at.b1 >= kIfmaMinB1;
+    const uint64_t d =
+        wide ? EcmCurvesIfma(m, sigma, at) : EcmCurves<Mont64, kLanes64>(m, sigma, at);
     if (d != 0) return d;
-    sigma += kLanes64;
+    const int lanes = wide ? kIfmaLanes : kLanes64;
+    sigma += static_cast<uint64_t>(lanes);
+    curves += lanes;
+    level_curves += lanes;
   }
   // Not reached in practice; rho always finishes.
   for (uint64_t c = 1;; ++c) {

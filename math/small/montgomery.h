@@ -57,7 +57,7 @@ class Mont64 {
   uint64_t Reduce(uint64_t hi, uint64_t lo) const {
     const uint64_t m = lo * inv_;
     const uint64_t mh = Hi64(static_cast<u128>(m) * n_);
-    return hi >= mh ? hi - mh : hi - mh + n_;
+    return Sub(hi, mh);  // branch-free: a branch here is a coin toss too
   }
 
   uint64_t n_;

@@ -6,11 +6,14 @@
 #include <atomic>
 #include <numeric>
 #include <random>
+#include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "math/small/bpsw.h"
 #include "math/small/ecm.h"
+#include "math/small/ecm_ifma.h"
 #include "math/small/gcd.h"
 #include "math/small/montgomery.h"
 #include "math/small/rho.h"
@@ -469,12 +472,88 @@ void ExpectCurvesMatchGroupOrders(int p_bits, int q_bits, uint32_t b1, uint32_t 
   // The check must have had something to check.
   EXPECT_GE(certain, 5);
   EXPECT_GE(impossible, 5);
+
+  // The eight sigmas kFirst ... kFirst + 7 in AVX-512 IFMA lanes.
+  if constexpr (std::is_same_v<Arith, Mont64>) {
+    if (!HaveIfma()) return;
+    int checked = 0;
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      const auto [p, q] = pairs[i];
+      const Mont64 m(static_cast<uint64_t>(p * q));
+      bool certain_p = false, certain_q = false, maybe_p = false, maybe_q = false;
+      for (uint64_t s = kFirst; s < kFirst + kIfmaLanes; ++s) {
+        const auto& order_p = orders[(i * kSigmas + (s - kFirst)) * 2];
+        const auto& order_q = orders[(i * kSigmas + (s - kFirst)) * 2 + 1];
+        certain_p |= CertainlyFound(order_p, b1, b2);
+        certain_q |= CertainlyFound(order_q, b1, b2);
+        maybe_p |= PossiblyFound(order_p, level);
+        maybe_q |= PossiblyFound(order_q, level);
+      }
+      const uint64_t found = EcmCurvesIfma(m, kFirst, level);
+      const std::string where =
+          ToString128(p) + " * " + ToString128(q) + " (IFMA lanes): found " + std::to_string(found);
+      EXPECT_TRUE(found == 0 || found == p || found == q) << where;
+      if (certain_p && !maybe_q) {
+        EXPECT_EQ(found, p) << where;
+      }
+      if (certain_q && !maybe_p) {
+        EXPECT_EQ(found, q) << where;
+      }
+      if (!maybe_p && !maybe_q) {
+        EXPECT_EQ(found, 0u) << where;
+      }
+      checked += (certain_p && !maybe_q) || (certain_q && !maybe_p) || (!maybe_p && !maybe_q);
+    }
+    EXPECT_GE(checked, 3);
+  }
 }
 
 TEST(Ecm, OneLimbCurvesMatchGroupOrdersFromGp) {
   ExpectCurvesMatchGroupOrders<Mont64>(22, 40, 47, 2350, 1);
   ExpectCurvesMatchGroupOrders<Mont64>(26, 36, 27, 1350, 2);  // d = 60
   ExpectCurvesMatchGroupOrders<Mont64>(30, 33, 125, 6250, 3);
+}
+
+// The IFMA kernel's arithmetic is lazy (values up to 4n in 52-bit limbs) and
+// its answers must be those of the scalar code on the same eight curves: both
+// find a factor or neither does, the factor is proper, and it is the same one
+// but where a degenerate batch scans its lanes in another order. Moduli of 20
+// to 64 bits (the top of the range stresses the bounds), two or three prime
+// factors, every level up to B1 = 1000 (d = 60 and d = 210).
+TEST(Ecm, IfmaLanesGiveTheScalarAnswer) {
+  if (!HaveIfma()) GTEST_SKIP() << "this CPU has no AVX-512 IFMA";
+  std::mt19937_64 rng(20261203);
+  int found = 0, same = 0, total = 0;
+  for (int i = 0; i < 1500; ++i) {
+    const int bits = 20 + static_cast<int>(rng() % 45);  // 20 ... 64
+    uint64_t n;
+    if (i % 50 == 0) {
+      n = 4294967291ull * 4294967279ull;    // the two largest 32-bit primes: n near 2^64
+    } else if (i % 3 == 0 && bits >= 30) {  // three factors, the smallest of 7 ... bits/3 bits
+      const int a = 7 + static_cast<int>(rng() % static_cast<uint64_t>(bits / 3 - 6));
+      n = static_cast<uint64_t>(RandomPrime(rng, a) * RandomPrime(rng, a) *
+                                RandomPrime(rng, bits - 2 * a));
+    } else {  // two factors, the smaller of 10 ... bits/2 bits
+      const int a = 10 + static_cast<int>(rng() % static_cast<uint64_t>(bits / 2 - 9));
+      n = static_cast<uint64_t>(RandomPrime(rng, a) * RandomPrime(rng, bits - a));
+    }
+    const Mont64 m(n);
+    const EcmLevel& level = GetEcmLevel(static_cast<int>(rng() % 12));
+    const uint64_t sigma = 7 + rng() % 1000;
+    const uint64_t scalar = EcmCurves<Mont64, kIfmaLanes>(m, sigma, level);
+    const uint64_t lanes = EcmCurvesIfma(m, sigma, level);
+    ++total;
+    const std::string where =
+        std::to_string(n) + ", sigma " + std::to_string(sigma) + ", B1 " + std::to_string(level.b1);
+    ASSERT_EQ(scalar == 0, lanes == 0) << where;
+    if (lanes != 0) {
+      ++found;
+      EXPECT_TRUE(lanes > 1 && lanes < n && n % lanes == 0) << where << ": " << lanes;
+    }
+    same += scalar == lanes;
+  }
+  EXPECT_GE(found, total / 2);
+  EXPECT_GE(same, total * 99 / 100);
 }
 
 TEST(Ecm, TwoLimbCurvesMatchGroupOrdersFromGp) {
