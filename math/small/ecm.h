@@ -43,6 +43,9 @@ const EcmLevel& GetEcmLevel(int index);
 int EcmLevelIndexFor(uint32_t b1);
 
 namespace ecm_internal {
+// The scalar type of an arithmetic: what m.n() returns (a factor's type).
+template <typename Arith>
+using Scalar = decltype(std::declval<const Arith&>().n());
 
 template <typename W>
 struct Point {
@@ -109,23 +112,33 @@ W Nontrivial(W g, W n) {
   return (g > 1 && g < n) ? g : 0;
 }
 
-// Inverts a[0..count) (Montgomery form) with one modular inversion
-// (Montgomery's trick). Returns gcd(prod a, n); inv[] holds the inverses
-// only when it is 1.
+// *inv = 1 / x in m's form, when gcd(x, n) = 1; returns that gcd.
 template <typename Arith, typename W = typename Arith::Word>
-W BatchInverse(const Arith& m, const W* a, W* inv, int count) {
-  W running = m.One();
-  for (int i = 0; i < count; ++i) {
-    inv[i] = running;  // prefix product a[0] ... a[i-1]
-    running = m.Mul(running, a[i]);
-  }
+W InvertOne(const Arith& m, W x, W* inv) {
   W plain = 0;
-  const W g = InverseOrGcd<W>(m.FromMont(running), m.n(), &plain);
-  if (g != 1) return g;
-  W r = m.ToMont(plain);  // 1 / (a[0] ... a[count-1])
+  const W g = InverseOrGcd<W>(m.FromMont(x), m.n(), &plain);
+  if (g == 1) *inv = m.ToMont(plain);
+  return g;
+}
+
+// Inverts a[0..count) with one inversion (Montgomery's trick). Returns
+// gcd(prod a, n); inv[] holds the inverses only when it is 1. The running
+// products alternate between two chains (even and odd slots), so that each
+// product waits on the one before the last, not the last: both sweeps are
+// chains of dependent products, bound by their latency.
+template <typename Arith, typename W = typename Arith::Word>
+Scalar<Arith> BatchInverse(const Arith& m, const W* a, W* inv, int count) {
+  W running[2] = {m.One(), m.One()};
+  for (int i = 0; i < count; ++i) {
+    inv[i] = running[i & 1];  // product of the earlier slots of i's chain
+    running[i & 1] = m.Mul(running[i & 1], a[i]);
+  }
+  W r;  // 1 / (running[0] running[1])
+  if (const auto g = InvertOne(m, m.Mul(running[0], running[1]), &r); g != 1) return g;
+  W chain_inverse[2] = {m.Mul(r, running[1]), m.Mul(r, running[0])};
   for (int i = count; i-- > 0;) {
-    inv[i] = m.Mul(inv[i], r);
-    r = m.Mul(r, a[i]);
+    inv[i] = m.Mul(inv[i], chain_inverse[i & 1]);
+    chain_inverse[i & 1] = m.Mul(chain_inverse[i & 1], a[i]);
   }
   return 1;
 }
@@ -198,9 +211,6 @@ W SuyamaCurves(const Arith& m, uint64_t first_sigma, W (&a24)[kLanes], W (&x0)[k
   return 1;
 }
 
-// The scalar type of an arithmetic: what m.n() returns (a factor's type).
-template <typename Arith>
-using Scalar = decltype(std::declval<const Arith&>().n());
 }  // namespace ecm_internal
 
 // Stages 1 and 2 on kLanes curves side by side, given each lane's a24 and
@@ -248,16 +258,20 @@ ecm_internal::Scalar<Arith> EcmStages(const Arith& m, const W (&a24)[kLanes], co
   constexpr int kMaxBabies = 24;
   const uint32_t half = level.d / 2;
   const int odd_count = static_cast<int>(half / 2 + 1);
+  // odd[i] = (2i + 1)Q: up to 7Q by steps of 2Q, then by steps of 4Q, which
+  // makes two independent chains (even and odd i) instead of one.
   Point<W> odd[kLanes][kMaxOdd];
-  Point<W> q2[kLanes];
+  Point<W> q2[kLanes], q4[kLanes];
   for (int l = 0; l < kLanes; ++l) {
     q2[l] = Dbl(m, q[l], a24[l]);
+    q4[l] = Dbl(m, q2[l], a24[l]);
     odd[l][0] = q[l];
     odd[l][1] = Add(m, q2[l], q[l], q[l]);
   }
   for (int i = 2; i < odd_count; ++i) {
     for (int l = 0; l < kLanes; ++l) {
-      odd[l][i] = Add(m, odd[l][i - 1], q2[l], odd[l][i - 2]);
+      odd[l][i] = i < 4 ? Add(m, odd[l][i - 1], q2[l], odd[l][i - 2])
+                        : Add(m, odd[l][i - 2], q4[l], odd[l][i - 4]);
     }
   }
   // dQ = 2 (d/2)Q when d/2 is odd, else (d/2 + 1)Q + (d/2 - 1)Q (difference 2Q).

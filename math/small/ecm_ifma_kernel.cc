@@ -165,21 +165,12 @@ uint64_t FirstFactor(const MontIfma& m, const V* v, int count) {
   return 0;
 }
 
-// Montgomery's trick per lane, with one scalar inversion for all lanes.
-uint64_t BatchInverse(const MontIfma& m, const V* a, V* inv, int count) {
-  V running = m.One();
-  for (int i = 0; i < count; ++i) {
-    inv[i] = running;
-    running = m.Mul(running, a[i]);
-  }
-  uint64_t totals[kIfmaLanes], inverses[kIfmaLanes];
-  ToLanes(running, m.n(), totals);
-  if (const uint64_t g = InvertLanes(m.n(), totals, inverses); g != 1) return g;
-  V r = m.Mul(FromLanes(inverses), m.FixInverse());
-  for (int i = count; i-- > 0;) {
-    inv[i] = m.Mul(inv[i], r);
-    r = m.Mul(r, a[i]);
-  }
+// 1 / x lane by lane, with one scalar inversion for all lanes.
+uint64_t InvertOne(const MontIfma& m, const V& x, V* inv) {
+  uint64_t lanes[kIfmaLanes], inverses[kIfmaLanes];
+  ToLanes(x, m.n(), lanes);
+  if (const uint64_t g = InvertLanes(m.n(), lanes, inverses); g != 1) return g;
+  *inv = m.Mul(FromLanes(inverses), m.FixInverse());
   return 1;
 }
 
