@@ -65,14 +65,15 @@ uint64_t Split64(const Mont64& m) {
   }
   const bool ifma = HaveIfma();
   uint64_t sigma = kFirstSigma;
-  // A first look for small factors: two curves at the lowest level, whatever
+  // A first look for small factors: one curve at the lowest level, whatever
   // the size of n. Random cofactors mostly have one, and this finds it for
   // less than the 256-step rho it replaced (bench_small, best of 3: random
-  // row 6.5 -> 5.9 us scalar, 6.4 -> 5.8 with IFMA; 32x32 row unchanged).
-  if (const uint64_t d = EcmCurves<Mont64, kLanes64>(m, sigma, GetEcmLevel(0)); d != 0) return d;
-  sigma += kLanes64;
+  // row 6.5 -> 5.5 us; a first pair of curves instead of one costs the 32x32
+  // row 1.3 us and gains the random row nothing).
+  if (const uint64_t d = EcmCurve(m, sigma, GetEcmLevel(0)); d != 0) return d;
+  ++sigma;
   int level = EcmLevelIndexFor(EcmStartB1(BitLength64(n), ifma));
-  int level_curves = level == 0 ? kLanes64 : 0;
+  int level_curves = level == 0 ? 1 : 0;
   for (int curves = 0; curves < 16 * kCurvesPerLevel64;) {
     if (level_curves >= kCurvesPerLevel64 && level + 1 < EcmLevelCount()) {
       ++level;
