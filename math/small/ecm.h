@@ -10,10 +10,12 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "math/small/gcd.h"
+#include "math/small/montgomery.h"
 
 namespace zfactor::math::small {
 
@@ -352,6 +354,12 @@ typename Arith::Word EcmCurves(const Arith& m, uint64_t first_sigma, const EcmLe
   W a24[kLanes], x0[kLanes];
   const W status = ecm_internal::SuyamaCurves<Arith, kLanes>(m, first_sigma, a24, x0);
   if (status != 1) return status;
+  // Below 2^60 the same stages run on the lazy arithmetic (montgomery.h):
+  // the same residues up to multiples of n, so the same gcds and answer.
+  if constexpr (std::is_same_v<Arith, Mont64>) {
+    if (m.n() < Mont64Lazy::kLimit)
+      return EcmStages<Mont64Lazy, kLanes>(Mont64Lazy(m), a24, x0, level);
+  }
   return EcmStages<Arith, kLanes>(m, a24, x0, level);
 }
 

@@ -46,11 +46,6 @@ uint32_t EcmStartB1(int bits, bool ifma) {
   if (bits <= 61) return 150;
   return ifma ? 150 : 200;
 }
-// Levels from this B1 up run eight curves at a time in IFMA lanes where the
-// CPU has them. Below it, the factors of random cofactors mostly fall to the
-// first two scalar curves, and a batch of eight would mostly be wasted
-// (measured on bench_small's first two rows).
-constexpr uint32_t kIfmaMinB1 = 125;
 constexpr int kCurvesPerLevel64 = 8;
 
 // A factor d, 1 < d < n, of an odd composite n < 2^64 that is not a perfect
@@ -63,7 +58,11 @@ uint64_t Split64(const Mont64& m) {
       if (d != 0) return d;
     }
   }
-  const bool ifma = HaveIfma();
+  // From 2^60 up, batches of eight curves in IFMA lanes where the CPU has
+  // them; below, scalar curves run on Mont64Lazy (ecm.h) and beat the lanes
+  // (bench_small, best of 3: random row 4.95 us with lanes from B1 = 125 at
+  // every size, 4.43 us without them below 2^60).
+  const bool ifma = HaveIfma() && n >= Mont64Lazy::kLimit;
   uint64_t sigma = kFirstSigma;
   // A first look for small factors: one curve at the lowest level, whatever
   // the size of n. Random cofactors mostly have one, and this finds it for
@@ -80,11 +79,10 @@ uint64_t Split64(const Mont64& m) {
       level_curves = 0;
     }
     const EcmLevel& at = GetEcmLevel(level);
-    const bool wide = ifma && at.b1 >= kIfmaMinB1;
     const uint64_t d =
-        wide ? EcmCurvesIfma(m, sigma, at) : EcmCurves<Mont64, kLanes64>(m, sigma, at);
+        ifma ? EcmCurvesIfma(m, sigma, at) : EcmCurves<Mont64, kLanes64>(m, sigma, at);
     if (d != 0) return d;
-    const int lanes = wide ? kIfmaLanes : kLanes64;
+    const int lanes = ifma ? kIfmaLanes : kLanes64;
     sigma += static_cast<uint64_t>(lanes);
     curves += lanes;
     level_curves += lanes;

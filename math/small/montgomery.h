@@ -49,6 +49,13 @@ class Mont64 {
     return Reduce(Hi64(t), Lo64(t));
   }
   uint64_t Sqr(uint64_t a) const { return Mul(a, a); }
+  // a b / 2^64 mod n in [0, 2n), without the final correction: exact when
+  // a b < 2^64 n (hi < n), which Mont64Lazy guarantees.
+  uint64_t MulLazy(uint64_t a, uint64_t b) const {
+    const u128 t = static_cast<u128>(a) * b;
+    const uint64_t mh = Hi64(static_cast<u128>(Lo64(t) * inv_) * n_);
+    return Hi64(t) - mh + n_;
+  }
   // a / 2 mod n.
   uint64_t Half(uint64_t a) const { return (a & 1) ? (a >> 1) + (n_ >> 1) + 1 : a >> 1; }
 
@@ -64,6 +71,39 @@ class Mont64 {
   uint64_t inv_;  // n^-1 mod 2^64
   uint64_t one_;  // 2^64 mod n
   uint64_t r2_;   // 2^128 mod n
+};
+
+// Mont64's arithmetic for n < 2^60, "lazy": residues are kept in [0, 2n),
+// sums and differences below 4n, and since 16 n^2 < 2^64 n a product of two
+// such values reduces to [0, 2n) without a final correction. Add is one
+// addition and Sub two, against four or five ALU operations each in Mont64,
+// where the scalar ECM ladder is bound by the integer ALUs.
+//
+// Values are not canonical: equality tests do not work, gcds with n do.
+// Same R = 2^64 as Mont64, so Mont64 residues are valid inputs.
+// REQUIRES of callers: a subtrahend below 2n (a product, One() or a Mont64
+// residue) and product inputs below 4n.
+class Mont64Lazy {
+ public:
+  using Word = uint64_t;
+  static constexpr uint64_t kLimit = uint64_t{1} << 60;  // n must be below
+
+  // REQUIRES: m.n() < kLimit.
+  explicit Mont64Lazy(const Mont64& m) : m_(m), two_n_(2 * m.n()) {}
+
+  uint64_t n() const { return m_.n(); }
+  uint64_t One() const { return m_.One(); }
+  uint64_t ToMont(uint64_t x) const { return m_.ToMont(x); }
+  uint64_t FromMont(uint64_t a) const { return m_.FromMont(a % m_.n()); }
+
+  uint64_t Add(uint64_t a, uint64_t b) const { return a + b; }
+  uint64_t Sub(uint64_t a, uint64_t b) const { return a - b + two_n_; }
+  uint64_t Mul(uint64_t a, uint64_t b) const { return m_.MulLazy(a, b); }
+  uint64_t Sqr(uint64_t a) const { return Mul(a, a); }
+
+ private:
+  Mont64 m_;
+  uint64_t two_n_;
 };
 
 class Mont128 {

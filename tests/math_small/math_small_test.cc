@@ -512,6 +512,51 @@ TEST(Ecm, OneLimbCurvesMatchGroupOrdersFromGp) {
   ExpectCurvesMatchGroupOrders<Mont64>(22, 40, 47, 2350, 1);
   ExpectCurvesMatchGroupOrders<Mont64>(26, 36, 27, 1350, 2);  // d = 60
   ExpectCurvesMatchGroupOrders<Mont64>(30, 33, 125, 6250, 3);
+  // Below 2^60: EcmCurves runs on Mont64Lazy.
+  ExpectCurvesMatchGroupOrders<Mont64>(18, 40, 27, 1350, 4);
+  ExpectCurvesMatchGroupOrders<Mont64>(22, 34, 47, 2350, 5);
+}
+
+// The lazy arithmetic's products: below 2n for inputs below 4n, and congruent
+// to Mont64's, up to n just under 2^60 (where 16 n^2 nears 2^64 n).
+TEST(Mont64Lazy, ProductsStayBelowTwoNAndAgreeWithMont64) {
+  std::mt19937_64 rng(602);
+  for (int i = 0; i < 20000; ++i) {
+    const int bits = 3 + static_cast<int>(rng() % 58);  // n of 3 ... 60 bits
+    uint64_t n = (rng() >> (64 - bits)) | 1 | (uint64_t{1} << (bits - 1));
+    if (i % 100 == 0) n = Mont64Lazy::kLimit - 1;
+    if (n < 3) continue;
+    const Mont64 m(n);
+    const Mont64Lazy lazy(m);
+    const uint64_t a = rng() % (4 * n), b = rng() % (4 * n);
+    const uint64_t p = lazy.Mul(a, b);
+    ASSERT_LT(p, 2 * n) << n << ": " << a << " * " << b;
+    ASSERT_EQ(p % n, m.Mul(a % n, b % n)) << n << ": " << a << " * " << b;
+    const uint64_t c = rng() % (2 * n);
+    ASSERT_EQ(lazy.Sub(a % (2 * n), c) % n, m.Sub(a % n, c % n)) << n;
+  }
+}
+
+// EcmStages on Mont64Lazy gives exactly Mont64's answers (the same residues
+// up to multiples of n, so the same gcds in the same order).
+TEST(Ecm, LazyStagesGiveMont64sAnswer) {
+  std::mt19937_64 rng(603);
+  int found = 0;
+  for (int i = 0; i < 600; ++i) {
+    const int bits = 24 + static_cast<int>(rng() % 36);  // 24 ... 59
+    const int a = 10 + static_cast<int>(rng() % static_cast<uint64_t>(bits / 2 - 9));
+    const uint64_t n = static_cast<uint64_t>(RandomPrime(rng, a) * RandomPrime(rng, bits - a));
+    if (n >= Mont64Lazy::kLimit) continue;
+    const Mont64 m(n);
+    const EcmLevel& level = GetEcmLevel(static_cast<int>(rng() % 10));
+    uint64_t a24[2], x0[2];
+    if (ecm_internal::SuyamaCurves<Mont64, 2>(m, 7 + rng() % 500, a24, x0) != 1) continue;
+    const uint64_t full = EcmStages<Mont64, 2>(m, a24, x0, level);
+    const uint64_t lazy = EcmStages<Mont64Lazy, 2>(Mont64Lazy(m), a24, x0, level);
+    ASSERT_EQ(lazy, full) << n << " at B1 " << level.b1;
+    found += full != 0;
+  }
+  EXPECT_GE(found, 100);
 }
 
 // The IFMA kernel's arithmetic is lazy (values up to 4n in 52-bit limbs) and
