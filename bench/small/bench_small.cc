@@ -1,16 +1,19 @@
 // bench_small: the word-size engine against GNU coreutils `factor` and
 // PARI/GP `factorint` on the same seeded inputs, in one run.
 //
-//   bench_small [--quick] [--no-reference] [--rows 1,2,3]
+//   bench_small [--quick] [--no-reference] [--rows 1,2,3] [--passes K]
 //
 // Prints one table row per workload: CPU microseconds per number for each
 // tool (CPU time, not wall time, so that other load on the machine distorts
 // the comparison less). Reference tools run on a prefix of the inputs (they
 // are slower); their start-up cost is excluded (gp times itself with
 // gettime(), which counts CPU time; factor's empty run is subtracted).
+// Every figure is the median of K timed passes over the same inputs (default
+// 3): on a shared virtual machine one pass can move by 10-20%.
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,13 +28,13 @@
 
 namespace {
 
+using zfactor::bench::CpuNow;
+using zfactor::bench::RandomPrime;
 using zfactor::math::small::Factor128;
 using zfactor::math::small::Factor64;
 using zfactor::math::small::IsProbablePrime128;
 using zfactor::math::small::ToString128;
 using zfactor::math::small::u128;
-using zfactor::bench::CpuNow;
-using zfactor::bench::RandomPrime;
 
 // CPU seconds used by this process.
 // CPU seconds used by waited-for children (and their children).
@@ -66,6 +69,18 @@ double TimeCommand(const std::string& command) {
   const int status = std::system(command.c_str());
   const double elapsed = ChildrenCpuNow() - start;
   return status == 0 ? elapsed : -1;
+}
+
+// The median of `passes` calls of time(), or -1 when one failed.
+template <typename F>
+double MedianOf(int passes, F time) {
+  std::vector<double> t;
+  for (int i = 0; i < passes; ++i) {
+    t.push_back(time());
+    if (t.back() < 0) return -1;
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
 }
 
 // Microseconds per number for coreutils factor, or -1.
@@ -148,6 +163,7 @@ std::string Cell(double micros, size_t count) {
 
 int main(int argc, char** argv) {
   bool quick = false, reference = true;
+  int passes = 3;
   std::string rows = "123";  // which workloads to run, by number
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
@@ -156,8 +172,12 @@ int main(int argc, char** argv) {
       reference = false;
     } else if (std::strcmp(argv[i], "--rows") == 0 && i + 1 < argc) {
       rows = argv[++i];
+    } else if (std::strcmp(argv[i], "--passes") == 0 && i + 1 < argc &&
+               std::atoi(argv[i + 1]) > 0) {
+      passes = std::atoi(argv[++i]);
     } else {
-      std::fprintf(stderr, "usage: %s [--quick] [--no-reference] [--rows 1,2,3]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--no-reference] [--rows 1,2,3] [--passes K]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -193,19 +213,23 @@ int main(int argc, char** argv) {
     const Workload& w = workloads[row];
     if (rows.find(static_cast<char>('1' + row)) == std::string::npos) continue;
     int errors = 0;
-    const double ours = OurMicros(w.numbers, &errors);
+    const double ours = MedianOf(passes, [&] { return OurMicros(w.numbers, &errors); });
     total_errors += errors;
     std::string coreutils = "not run", gp = "not run", ours_on_gp_inputs = "not run";
     if (reference) {
-      coreutils = Cell(w.coreutils_count ? CoreutilsMicros(w.numbers, w.coreutils_count) : 0,
-                       w.coreutils_count);
-      gp = Cell(GpMicros(w.numbers, w.gp_count), w.gp_count);
+      coreutils =
+          Cell(w.coreutils_count
+                   ? MedianOf(passes, [&] { return CoreutilsMicros(w.numbers, w.coreutils_count); })
+                   : 0,
+               w.coreutils_count);
+      gp = Cell(MedianOf(passes, [&] { return GpMicros(w.numbers, w.gp_count); }), w.gp_count);
       // The same numbers gp had, timed right after it: load on a shared
       // machine drifts, so this is the like-for-like figure.
       const std::vector<u128> prefix(w.numbers.begin(),
                                      w.numbers.begin() + static_cast<std::ptrdiff_t>(w.gp_count));
       int prefix_errors = 0;
-      ours_on_gp_inputs = Cell(OurMicros(prefix, &prefix_errors), prefix.size());
+      ours_on_gp_inputs =
+          Cell(MedianOf(passes, [&] { return OurMicros(prefix, &prefix_errors); }), prefix.size());
       total_errors += prefix_errors;
     }
     std::printf("| %zu %s | %s | %s | %s | %s |\n", w.numbers.size(), w.name.c_str(),
