@@ -4,7 +4,8 @@
 // powers <= B1, stage 2 as a baby-step giant-step continuation to B2 with
 // baby and giant steps normalised by batched inversions (one multiplication
 // per prime pair). Several curves can run side by side in one call.
-// Works in one- or two-limb Montgomery arithmetic (montgomery.h).
+// Works in one- or two-limb Montgomery arithmetic (montgomery.h; below 2^60
+// on Mont64Lazy), and eight curves at once in AVX-512 IFMA lanes (ecm_ifma.h).
 #ifndef ZFACTOR_MATH_SMALL_ECM_H_
 #define ZFACTOR_MATH_SMALL_ECM_H_
 
@@ -219,8 +220,9 @@ W SuyamaCurves(const Arith& m, uint64_t first_sigma, W (&a24)[kLanes], W (&x0)[k
 // starting x0 (Z = 1) in m's form. Returns a factor d with 1 < d < n, or 0.
 // Arith is Mont64, Mont128, or an arithmetic whose Word holds several curves
 // at once (ecm_ifma.h); the helpers called unqualified below (ConditionalSwap,
-// LaneFactor, BatchInverse, FirstFactor) are found by argument-dependent lookup
-// for such an arithmetic, and are ecm_internal's for the scalar ones.
+// LaneFactor, FirstFactor, and InvertOne inside BatchInverse) are found by
+// argument-dependent lookup for such an arithmetic, and are ecm_internal's for
+// the scalar ones.
 template <typename Arith, int kLanes, typename W = typename Arith::Word>
 ecm_internal::Scalar<Arith> EcmStages(const Arith& m, const W (&a24)[kLanes], const W (&x0)[kLanes],
                                       const EcmLevel& level) {
