@@ -108,6 +108,25 @@ class MontIfma {
     const __m512i t2 =
         _mm512_add_epi64(_mm512_madd52lo_epu64(_mm512_madd52hi_epu64(z, a.lo, b.hi), a.hi, b.hi),
                          _mm512_madd52hi_epu64(z, a.hi, b.lo));
+    return Reduce(t0, t1, t2);
+  }
+
+  // a^2, with the cross product a0 a1 taken once and doubled: five
+  // multiply-adds instead of seven.
+  V Sqr(const V& a) const {
+    const __m512i z = _mm512_setzero_si512();
+    const __m512i t0 = _mm512_madd52lo_epu64(z, a.lo, a.lo);
+    const __m512i cross_lo = _mm512_madd52lo_epu64(z, a.lo, a.hi);
+    const __m512i cross_hi = _mm512_madd52hi_epu64(z, a.lo, a.hi);
+    const __m512i t1 = _mm512_madd52hi_epu64(_mm512_add_epi64(cross_lo, cross_lo), a.lo, a.lo);
+    const __m512i t2 = _mm512_madd52lo_epu64(_mm512_add_epi64(cross_hi, cross_hi), a.hi, a.hi);
+    return Reduce(t0, t1, t2);
+  }
+
+ private:
+  // (t0 + t1 2^52 + t2 2^104) / 2^104 mod n, below 2n, for t < 2^132.
+  V Reduce(__m512i t0, __m512i t1, __m512i t2) const {
+    const __m512i z = _mm512_setzero_si512();
     // m = t (-1/n) mod 2^104; m1 is exact only in its low 52 bits.
     const __m512i m0 = _mm512_madd52lo_epu64(z, t0, neg_inv0_);
     const __m512i m1 = _mm512_add_epi64(
@@ -124,9 +143,7 @@ class MontIfma {
     const __m512i u3 = _mm512_madd52hi_epu64(_mm512_srli_epi64(u2, kLimbBits), m1, n1_);
     return {_mm512_and_si512(u2, mask_), u3};
   }
-  V Sqr(const V& a) const { return Mul(a, a); }
 
- private:
   uint64_t n_;
   __m512i n0_, n1_, neg_inv0_, neg_inv1_, mask_, two_n_lo_, two_n_hi_;
   V one_, fix_inverse_;
