@@ -3,7 +3,8 @@
 //
 //   tune_qs BITS COUNT [SEED [ROUNDS]]
 //
-// Prints the best round. Under `valgrind --tool=cachegrind` (ROUNDS = 1) the
+// Prints the best round, and what one round did per number (polynomials,
+// candidates, relations). Under `valgrind --tool=cachegrind` (ROUNDS = 1) the
 // instruction count is a noise-free measure for comparing parameters.
 #include <algorithm>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "bench/small/bench_util.h"
+#include "math/small/cpu.h"
 #include "math/small/small.h"
 #include "math/small/tiny_qs.h"
 
@@ -40,15 +42,21 @@ int main(int argc, char** argv) {
   int failures = 0;
   double best = 1e300;
   const zfactor::math::Hooks hooks;
+  TinyQsStats stats;
   for (int round = 0; round < kRounds; ++round) {
     const double start = CpuNow();
     for (u128 n : numbers) {
-      const u128 d = TinyQsFactor(n, hooks);
+      const u128 d = tiny_qs_internal::Factor(n, hooks, UseAvx512(), &stats);
       if (d <= 1 || d >= n || n % d != 0) ++failures;
     }
     best = std::min(best, CpuNow() - start);
   }
   std::printf("%d-bit semiprimes: %.1f us each (best of %d rounds), %d failures\n", bits,
               best * 1e6 / count, kRounds, failures);
+  const double per_number = 1.0 / (static_cast<double>(count) * kRounds);
+  std::printf(
+      "per number: %.0f polynomials, %.0f candidates, %.0f full and %.0f partial relations\n",
+      stats.polynomials * per_number, stats.candidates * per_number,
+      stats.full_relations * per_number, stats.partial_relations * per_number);
   return failures == 0 ? 0 : 1;
 }

@@ -3,7 +3,7 @@
 // asks for. Compiled with the project's ordinary flags.
 #include "math/small/ecm_ifma.h"
 
-#include <cstdlib>
+#include "math/small/cpu.h"
 
 namespace zfactor::math::small {
 namespace {
@@ -30,12 +30,7 @@ ifma_internal::Constants MakeConstants(const Mont64& m) {
 
 #if defined(ZF_IFMA_KERNEL)
 
-bool HaveIfma() {
-  static const bool have = __builtin_cpu_supports("avx512f") &&
-                           __builtin_cpu_supports("avx512ifma") &&
-                           std::getenv("ZFACTOR_NO_IFMA") == nullptr;
-  return have;
-}
+bool HaveIfma() { return UseAvx512Ifma(); }
 
 uint64_t EcmCurvesIfma(const Mont64& m, uint64_t first_sigma, const EcmLevel& level) {
   uint64_t a24[kIfmaLanes], x0[kIfmaLanes];

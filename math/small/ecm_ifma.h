@@ -31,8 +31,8 @@ namespace zfactor::math::small {
 
 constexpr int kIfmaLanes = 8;
 
-// True when this CPU runs AVX-512F and AVX-512 IFMA (asked once), and the
-// environment does not set ZFACTOR_NO_IFMA (to measure or test the scalar path).
+// True when the IFMA kernel is built and may run: UseAvx512Ifma() (cpu.h;
+// ZFACTOR_NO_AVX512 in the environment keeps the scalar path).
 bool HaveIfma();
 
 // EcmCurves<Mont64, 8>(m, first_sigma, level) computed in IFMA lanes: the

@@ -6,6 +6,8 @@
 #ifndef ZFACTOR_MATH_SMALL_TINY_QS_H_
 #define ZFACTOR_MATH_SMALL_TINY_QS_H_
 
+#include <cstdint>
+
 #include "math/factor.h"
 #include "math/small/int128.h"
 
@@ -16,6 +18,23 @@ namespace zfactor::math::small {
 // Deterministic: the polynomial choice uses a fixed seed.
 // REQUIRES: n odd, composite, not a perfect power, 2^40 <= n < 2^128.
 u128 TinyQsFactor(u128 n, const Hooks& hooks);
+
+// What one run did; the work is a function of n alone, whichever kernel ran.
+struct TinyQsStats {
+  uint64_t polynomials = 0;        // sieved
+  uint64_t candidates = 0;         // sieve offsets past the threshold
+  uint64_t full_relations = 0;     // candidates smooth over the factor base
+  uint64_t partial_relations = 0;  // ... but for one large prime, first of their prime
+};
+
+namespace tiny_qs_internal {
+
+// TinyQsFactor with the candidate test's kernel chosen by the caller
+// (use_avx512 is ignored off x86-64; REQUIRES: UseAvx512() on x86-64 when
+// true), adding to *stats. For tests and tune_qs.
+u128 Factor(u128 n, const Hooks& hooks, bool use_avx512, TinyQsStats* stats);
+
+}  // namespace tiny_qs_internal
 
 }  // namespace zfactor::math::small
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "math/small/bpsw.h"
+#include "math/small/cpu.h"
 #include "math/small/ecm.h"
 #include "math/small/ecm_ifma.h"
 #include "math/small/gcd.h"
@@ -350,6 +351,25 @@ TEST(TinyQs, SplitsSemiprimesNear2To128) {
     if (p == q) continue;
     const u128 d = TinyQsFactor(p * q, Hooks{});
     EXPECT_TRUE(d == p || d == q) << ToString128(p * q) << " -> " << ToString128(d);
+  }
+}
+
+// The AVX-512 candidate test must find exactly the primes the portable one
+// does: any difference changes which relations are kept, so the counts differ.
+TEST(TinyQs, Avx512CandidateTestDoesTheSameWork) {
+  if (!UseAvx512()) GTEST_SKIP() << "no AVX-512 here (or ZFACTOR_NO_AVX512 is set)";
+  std::mt19937_64 rng(11);
+  for (int bits : {70, 84, 98, 112, 127}) {
+    const u128 n = RandomPrime(rng, bits / 2) * RandomPrime(rng, bits - bits / 2);
+    TinyQsStats portable, avx512;
+    const u128 d = tiny_qs_internal::Factor(n, Hooks{}, false, &portable);
+    EXPECT_EQ(tiny_qs_internal::Factor(n, Hooks{}, true, &avx512), d) << bits;
+    EXPECT_TRUE(d > 1 && d < n && n % d == 0) << bits;
+    EXPECT_GT(portable.full_relations, 0u) << bits;
+    EXPECT_EQ(portable.polynomials, avx512.polynomials) << bits;
+    EXPECT_EQ(portable.candidates, avx512.candidates) << bits;
+    EXPECT_EQ(portable.full_relations, avx512.full_relations) << bits;
+    EXPECT_EQ(portable.partial_relations, avx512.partial_relations) << bits;
   }
 }
 
