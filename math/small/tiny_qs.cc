@@ -48,6 +48,9 @@ static_assert(WidthsFitReciprocals(), "RootTable needs sieve offsets below 2^17"
 
 // First fb primes below this are not sieved (their log is in the fudge).
 constexpr uint32_t kSieveMinPrime = 30;
+// Primes above width / kManyStepsPerRoot are sieved with a fixed number of
+// steps per root (tune_qs at 128 bits: width / 8 to width / 24 equally good).
+constexpr uint32_t kManyStepsPerRoot = 16;
 // A's primes sit this many bits below the largest factor-base prime.
 constexpr double kPolyPrimeGapBits = 1.5;
 // Dependencies beyond the rank we aim for; each splits n with probability 1/2.
@@ -344,7 +347,9 @@ void Sieve::SievePolynomial(const i128& b, const i128& c) {
   const uint32_t* root1 = root1_.data();
   const uint32_t* root2 = root2_.data();
   const uint32_t fb_size = static_cast<uint32_t>(fb_.size());
-  for (uint32_t k = first_sieved_; k < fb_size; ++k) {
+  uint32_t k = first_sieved_;
+  // Small primes: many steps per root, so the loop exits mispredict rarely.
+  for (; k < fb_size && fb[k].p <= width / kManyStepsPerRoot; ++k) {
     const uint32_t p = fb[k].p;
     if (ainv[k] == 0 || fb[k].divides_k) continue;
     const uint8_t logp = fb[k].logp;
@@ -363,6 +368,21 @@ void Sieve::SievePolynomial(const i128& b, const i128& c) {
       s[i2] += logp;
     }
     if (i1 < width) s[i1] += logp;
+  }
+  // Larger primes: a root r < p hits r + j p for j < ceil(width / p) at
+  // most; the same number of steps for every root of a prime (and mostly of
+  // its neighbours), the ones past the end going to the spare byte s[width],
+  // so no branch depends on the root.
+  for (; k < fb_size; ++k) {
+    const uint32_t p = fb[k].p;
+    if (ainv[k] == 0 || fb[k].divides_k) continue;
+    const uint8_t logp = fb[k].logp;
+    const uint32_t steps = (width + p - 1) / p;
+    uint32_t i1 = root1[k], i2 = root2[k];
+    for (uint32_t j = 0; j < steps; ++j, i1 += p, i2 += p) {
+      s[std::min(i1, width)] += logp;
+      s[std::min(i2, width)] += logp;
+    }
   }
   // Candidates have the top bit set; test 32 bytes at a time.
   for (uint32_t i = 0; i < width; i += 32) {
