@@ -563,15 +563,52 @@ u128 Sieve::Run() {
 
 // Gaussian elimination over GF(2), then a square root per dependency.
 u128 Sieve::Solve() {
-  const size_t rows = relations_.size();
   const size_t cols = fb_.size() + 1;  // column 0: the sign
-  const size_t mat_words = (cols + 63) / 64, id_words = (rows + 63) / 64;
+  const size_t mat_words = (cols + 63) / 64;
+  // The exponent vectors mod 2, one row per relation.
+  std::vector<uint64_t> vectors(relations_.size() * mat_words, 0);
+  for (size_t r = 0; r < relations_.size(); ++r) {
+    uint64_t* row = &vectors[r * mat_words];
+    if (relations_[r].negative) row[0] ^= 1;
+    for (uint16_t k : relations_[r].factors) row[(k + 1) / 64] ^= 1ull << ((k + 1) % 64);
+  }
+  // A relation with a column no other relation has is in no dependency: drop
+  // such singletons until none is left (a drop can make new ones). This
+  // takes a good part of the rows and columns off the elimination.
+  std::vector<uint32_t> weight(cols, 0);
+  auto for_each_column = [&](size_t r, auto&& f) {
+    for (size_t w = 0; w < mat_words; ++w) {
+      for (uint64_t bits = vectors[r * mat_words + w]; bits != 0; bits &= bits - 1) {
+        f(w * 64 + __builtin_ctzll(bits));
+      }
+    }
+  };
+  for (size_t r = 0; r < relations_.size(); ++r) for_each_column(r, [&](size_t c) { ++weight[c]; });
+  std::vector<uint32_t> kept(relations_.size());  // relation index per matrix row
+  for (size_t r = 0; r < kept.size(); ++r) kept[r] = static_cast<uint32_t>(r);
+  for (bool dropped = true; dropped;) {
+    dropped = false;
+    size_t out = 0;
+    for (const uint32_t r : kept) {
+      bool singleton = false;
+      for_each_column(r, [&](size_t c) { singleton |= weight[c] == 1; });
+      if (singleton) {
+        for_each_column(r, [&](size_t c) { --weight[c]; });
+        dropped = true;
+      } else {
+        kept[out++] = r;
+      }
+    }
+    kept.resize(out);
+  }
+  // Gaussian elimination on [vectors | identity].
+  const size_t rows = kept.size();
+  const size_t id_words = (rows + 63) / 64;
   const size_t stride = mat_words + id_words;
   std::vector<uint64_t> m(rows * stride, 0);
   for (size_t r = 0; r < rows; ++r) {
     uint64_t* row = &m[r * stride];
-    if (relations_[r].negative) row[0] ^= 1;
-    for (uint16_t k : relations_[r].factors) row[(k + 1) / 64] ^= 1ull << ((k + 1) % 64);
+    std::copy_n(&vectors[kept[r] * mat_words], mat_words, row);
     row[mat_words + r / 64] |= 1ull << (r % 64);
   }
   size_t pivot_row = 0;
@@ -603,7 +640,7 @@ u128 Sieve::Solve() {
     u128 x = mont_.One(), y = mont_.One();
     for (size_t k = 0; k < rows; ++k) {
       if (!((id[k / 64] >> (k % 64)) & 1)) continue;
-      const Relation& rel = relations_[k];
+      const Relation& rel = relations_[kept[k]];
       x = mont_.Mul(x, mont_.ToMont(rel.y));
       if (rel.large_prime != 1) y = mont_.Mul(y, mont_.ToMont(rel.large_prime));
       for (uint16_t f : rel.factors) ++exponent[f];
