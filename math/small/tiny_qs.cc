@@ -604,45 +604,51 @@ u128 Sieve::Solve() {
     }
     kept.resize(out);
   }
-  // Gaussian elimination on [vectors | identity].
+  // Gaussian elimination on [vectors | identity], the two halves apart so
+  // that the pivot search reads only the first (one cache line per row).
+  // Columns from the sparse end (large primes) first: their pivots meet few
+  // rows, and the dense columns of the small primes come last, when few rows
+  // are left below the pivots.
   const size_t rows = kept.size();
   const size_t id_words = (rows + 63) / 64;
-  const size_t stride = mat_words + id_words;
-  std::vector<uint64_t> m(rows * stride, 0);
+  std::vector<uint64_t> m(rows * mat_words), id(rows * id_words, 0);
   for (size_t r = 0; r < rows; ++r) {
-    uint64_t* row = &m[r * stride];
-    std::copy_n(&vectors[kept[r] * mat_words], mat_words, row);
-    row[mat_words + r / 64] |= 1ull << (r % 64);
+    std::copy_n(&vectors[kept[r] * mat_words], mat_words, &m[r * mat_words]);
+    id[r * id_words + r / 64] |= 1ull << (r % 64);
   }
   size_t pivot_row = 0;
-  for (size_t c = 0; c < cols && pivot_row < rows; ++c) {
+  for (size_t c = cols; c-- > 0 && pivot_row < rows;) {
     const size_t w = c / 64;
     const uint64_t bit = 1ull << (c % 64);
     size_t r = pivot_row;
-    while (r < rows && !(m[r * stride + w] & bit)) ++r;
+    while (r < rows && !(m[r * mat_words + w] & bit)) ++r;
     if (r == rows) continue;
     if (r != pivot_row) {
-      std::swap_ranges(&m[r * stride], &m[r * stride] + stride, &m[pivot_row * stride]);
+      std::swap_ranges(&m[r * mat_words], &m[(r + 1) * mat_words], &m[pivot_row * mat_words]);
+      std::swap_ranges(&id[r * id_words], &id[(r + 1) * id_words], &id[pivot_row * id_words]);
     }
-    const uint64_t* pr = &m[pivot_row * stride];
+    const uint64_t* pm = &m[pivot_row * mat_words];
+    const uint64_t* pid = &id[pivot_row * id_words];
     // Forward elimination only: the rows left over past the rank are zero in
     // the matrix part, which is all the dependencies need.
     for (size_t o = pivot_row + 1; o < rows; ++o) {
-      if (!(m[o * stride + w] & bit)) continue;
-      uint64_t* orow = &m[o * stride];
-      // Rows below the pivot are zero left of column c.
-      for (size_t k = w; k < stride; ++k) orow[k] ^= pr[k];
+      uint64_t* om = &m[o * mat_words];
+      if (!(om[w] & bit)) continue;
+      // Rows below the pivot are zero right of column c.
+      for (size_t k = 0; k <= w; ++k) om[k] ^= pm[k];
+      uint64_t* oid = &id[o * id_words];
+      for (size_t k = 0; k < id_words; ++k) oid[k] ^= pid[k];
     }
     ++pivot_row;
   }
   std::vector<uint32_t> exponent(fb_.size());
   for (size_t r = pivot_row; r < rows; ++r) {
     if (hooks_.Cancelled()) return 0;
-    const uint64_t* id = &m[r * stride + mat_words];
+    const uint64_t* dependency = &id[r * id_words];
     std::fill(exponent.begin(), exponent.end(), 0);
     u128 x = mont_.One(), y = mont_.One();
     for (size_t k = 0; k < rows; ++k) {
-      if (!((id[k / 64] >> (k % 64)) & 1)) continue;
+      if (!((dependency[k / 64] >> (k % 64)) & 1)) continue;
       const Relation& rel = relations_[kept[k]];
       x = mont_.Mul(x, mont_.ToMont(rel.y));
       if (rel.large_prime != 1) y = mont_.Mul(y, mont_.ToMont(rel.large_prime));
