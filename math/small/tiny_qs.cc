@@ -30,11 +30,13 @@ struct Params {
 
 // Chosen by timing balanced semiprimes of each size, then refined by
 // instruction counts (bench/small/tune_qs under cachegrind: timings on the
-// shared machine were too noisy to separate them).
+// shared machine were too noisy to separate them). From 96 bits the fudge
+// rose by 2 once candidates got cheap (alternating tune_qs runs: 128 bits
+// 5% faster, 100 bits 3%).
 constexpr Params kParams[] = {
     {72, 60, 4096, 20, 14},   {80, 120, 8192, 30, 18},  {88, 130, 8192, 30, 18},
-    {96, 150, 8192, 40, 23},  {104, 220, 8192, 50, 23}, {112, 300, 8192, 60, 25},
-    {120, 380, 8192, 70, 26}, {128, 450, 8192, 70, 28},
+    {96, 150, 8192, 40, 25},  {104, 220, 8192, 50, 25}, {112, 300, 8192, 60, 27},
+    {120, 380, 8192, 70, 28}, {128, 450, 8192, 70, 30},
 };
 
 // Sieve offsets must stay below 2^17 for RootTable's reciprocals.
@@ -133,7 +135,7 @@ constexpr uint32_t kRootLanes = 16;
 
 // Portable: flags per prime, then the set ones, eight flags at a time.
 // Returns the number of hits.
-uint32_t MatchingRoots(uint32_t i, const RootTable& t, uint8_t* flags, uint16_t* hits) {
+uint32_t MatchingRoots(uint32_t i, const RootTable& t, uint8_t* flags, uint32_t* hits) {
   // Plain locals: through t, every byte stored to flags could alias them,
   // and the loop would not vectorise.
   const uint32_t *primes = t.primes, *recips = t.recips, *root1 = t.root1, *root2 = t.root2;
@@ -148,17 +150,21 @@ uint32_t MatchingRoots(uint32_t i, const RootTable& t, uint8_t* flags, uint16_t*
     uint64_t word;
     std::memcpy(&word, flags + k0, 8);
     for (; word != 0; word &= word - 1) {
-      hits[count++] = static_cast<uint16_t>(k0 + __builtin_ctzll(word) / 8);
+      hits[count++] = k0 + __builtin_ctzll(word) / 8;
     }
   }
   return count;
 }
 
 #if defined(__x86_64__)
-// The same test on sixteen primes per AVX-512 instruction, straight to hits.
+// The same test on sixteen primes per AVX-512 instruction, straight to hits
+// without a branch per hit (they are few and unpredictable): each vector's
+// hits are packed to the front of a register and all sixteen lanes stored.
+// REQUIRES: hits has room for the hits plus kRootLanes.
 __attribute__((target("avx512f"))) uint32_t MatchingRootsAvx512(uint32_t i, const RootTable& t,
-                                                                uint16_t* hits) {
+                                                                uint32_t* hits) {
   const __m512i offset = _mm512_set1_epi32(static_cast<int>(i));
+  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   uint32_t count = 0;
   for (uint32_t k0 = 0; k0 < t.padded_size; k0 += kRootLanes) {
     const __m512i recip = _mm512_loadu_si512(t.recips + k0);
@@ -173,11 +179,11 @@ __attribute__((target("avx512f"))) uint32_t MatchingRootsAvx512(uint32_t i, cons
     const __m512i quotient = _mm512_mask_blend_epi32(0xAAAA, even, odd);
     const __m512i r =
         _mm512_sub_epi32(offset, _mm512_mullo_epi32(_mm512_loadu_si512(t.primes + k0), quotient));
-    uint32_t mask = _mm512_cmpeq_epi32_mask(r, _mm512_loadu_si512(t.root1 + k0)) |
-                    _mm512_cmpeq_epi32_mask(r, _mm512_loadu_si512(t.root2 + k0));
-    for (; mask != 0; mask &= mask - 1) {
-      hits[count++] = static_cast<uint16_t>(k0 + __builtin_ctz(mask));
-    }
+    const __mmask16 mask = _mm512_cmpeq_epi32_mask(r, _mm512_loadu_si512(t.root1 + k0)) |
+                           _mm512_cmpeq_epi32_mask(r, _mm512_loadu_si512(t.root2 + k0));
+    const __m512i k = _mm512_add_epi32(lanes, _mm512_set1_epi32(static_cast<int>(k0)));
+    _mm512_storeu_si512(hits + count, _mm512_maskz_compress_epi32(mask, k));
+    count += static_cast<uint32_t>(__builtin_popcount(mask));
   }
   return count;
 }
@@ -240,7 +246,7 @@ class Sieve {
   std::vector<uint32_t> ainv_;
   std::vector<uint32_t> recips_;              // RootTable's, padded like primes_
   std::vector<uint8_t> flags_;                // Candidate's scratch: fb prime k divides Q(x)
-  std::vector<uint16_t> hits_;                // Candidate's scratch: those k
+  std::vector<uint32_t> hits_;                // Candidate's scratch: those k
   std::vector<uint16_t> factors_;             // Candidate's scratch: its fb factors
   std::vector<SmallPrime> divisors_;          // fb_[k]'s division-free test (not for 2)
   std::vector<std::vector<uint32_t>> delta_;  // [j][fb index]: 2 B_j / A mod p
@@ -356,8 +362,7 @@ void Sieve::SievePolynomial(const i128& b, const i128& c) {
     const uint32_t p = fb[k].p;
     if (ainv[k] == 0 || fb[k].divides_k) continue;
     const uint8_t logp = fb[k].logp;
-    uint32_t i1 = root1[k], i2 = root2[k];
-    if (i1 > i2) std::swap(i1, i2);
+    uint32_t i1 = std::min(root1[k], root2[k]), i2 = std::max(root1[k], root2[k]);
     // Both roots advance together while the larger stays in range, two
     // steps of p per iteration while both fit.
     for (; i2 + p < width; i1 += 2 * p, i2 += 2 * p) {
@@ -366,25 +371,31 @@ void Sieve::SievePolynomial(const i128& b, const i128& c) {
       s[i1 + p] += logp;
       s[i2 + p] += logp;
     }
-    for (; i2 < width; i1 += p, i2 += p) {
-      s[i1] += logp;
-      s[i2] += logp;
-    }
-    if (i1 < width) s[i1] += logp;
+    // Left: i1, i2 and i1 + p (i1 < i2 < i1 + p, i2 + p >= width), each if
+    // below width; without a branch, the rest going to the spare byte.
+    s[std::min(i1, width)] += logp;
+    s[std::min(i2, width)] += logp;
+    s[std::min(i1 + p, width)] += logp;
   }
   // Larger primes: a root r < p hits r + j p for j < ceil(width / p) at
-  // most; the same number of steps for every root of a prime (and mostly of
-  // its neighbours), the ones past the end going to the spare byte s[width],
-  // so no branch depends on the root.
+  // most. Steps go four at a time, the same number for every root of a
+  // prime (and of its neighbours), the ones past the end landing in the
+  // spare byte s[width], so no branch depends on the root.
   for (; k < fb_size; ++k) {
     const uint32_t p = fb[k].p;
     if (ainv[k] == 0 || fb[k].divides_k) continue;
     const uint8_t logp = fb[k].logp;
-    const uint32_t steps = (width + p - 1) / p;
+    const uint32_t rounds = (width + 4 * p - 1) / (4 * p);
     uint32_t i1 = root1[k], i2 = root2[k];
-    for (uint32_t j = 0; j < steps; ++j, i1 += p, i2 += p) {
+    for (uint32_t j = 0; j < rounds; ++j, i1 += 4 * p, i2 += 4 * p) {
       s[std::min(i1, width)] += logp;
       s[std::min(i2, width)] += logp;
+      s[std::min(i1 + p, width)] += logp;
+      s[std::min(i2 + p, width)] += logp;
+      s[std::min(i1 + 2 * p, width)] += logp;
+      s[std::min(i2 + 2 * p, width)] += logp;
+      s[std::min(i1 + 3 * p, width)] += logp;
+      s[std::min(i2 + 3 * p, width)] += logp;
     }
   }
   // Candidates have the top bit set; test 32 bytes at a time.
@@ -422,13 +433,22 @@ void Sieve::Candidate(uint32_t i, const i128& b, const i128& c) {
   // The fb primes that divide Q(x): those whose roots match i mod p, then
   // the primes of A (their roots are unused; they may divide Q(x) again).
   uint32_t hit_count = DividingPrimes(i);
-  for (uint32_t idx : a_indices_) hits_[hit_count++] = static_cast<uint16_t>(idx);
+  for (uint32_t idx : a_indices_) hits_[hit_count++] = idx;
   for (uint32_t h = 0; h < hit_count; ++h) {
     const uint32_t k = hits_[h];
-    // v / p exactly while p divides v: v p^-1 mod 2^128 (primes.h).
+    // v / p exactly while p divides v: v p^-1 mod 2^w (primes.h), in one
+    // word once v fits (the hits come smallest first, so it soon does).
     const SmallPrime& d = divisors_[k];
-    for (u128 quotient; (quotient = v * d.inv128) <= d.lim128; v = quotient) {
-      factors_.push_back(static_cast<uint16_t>(k));
+    if (Hi64(v) == 0) {
+      uint64_t v64 = Lo64(v);
+      for (uint64_t quotient; (quotient = v64 * d.inv64) <= d.lim64; v64 = quotient) {
+        factors_.push_back(static_cast<uint16_t>(k));
+      }
+      v = v64;
+    } else {
+      for (u128 quotient; (quotient = v * d.inv128) <= d.lim128; v = quotient) {
+        factors_.push_back(static_cast<uint16_t>(k));
+      }
     }
   }
   if (v != 1 && v >= large_prime_bound_) return;
@@ -489,7 +509,7 @@ u128 Sieve::Run() {
     recips_[k] = static_cast<uint32_t>(((uint64_t{1} << 32) + p - 1) / p);
   }
   flags_.assign(padded, 0);
-  hits_.assign(padded + kMaxPolyPrimes, 0);
+  hits_.assign(padded + kRootLanes + kMaxPolyPrimes, 0);
   ainv_.assign(fb_size, 0);
   for (int round = 0; round < kSolveRounds; ++round, wanted += kExtraRelations) {
     while (relations_.size() < wanted) {
