@@ -117,7 +117,8 @@ struct FbPrime {
   uint32_t sqrt_n;   // sqrt(n) mod p
   uint32_t m_mod_p;  // M mod p
   uint8_t logp;
-  bool divides_k;  // p | k: one root, not sieved, never in A
+  bool divides_k;         // p | k: one root, not sieved, never in A
+  uint16_t sieve_rounds;  // ceil(width / 4p): SievePolynomial's steps of 4p per root
 };
 
 // Which factor-base primes divide Q(x) at sieve offset i: those with i mod
@@ -259,7 +260,7 @@ class Sieve {
 };
 
 u128 Sieve::BuildFactorBase() {
-  fb_.push_back({2, 1, 0, 1, false});
+  fb_.push_back({2, 1, 0, 1, false, 0});
   divisors_.push_back({});
   for (const SmallPrime& sp : OddPrimes()) {
     if (fb_.size() >= params_.fb_size) break;
@@ -274,6 +275,7 @@ u128 Sieve::BuildFactorBase() {
     f.m_mod_p = params_.half_width % p;
     f.logp = static_cast<uint8_t>(std::lround(std::log2(static_cast<double>(p))));
     f.divides_k = r == 0;
+    f.sieve_rounds = static_cast<uint16_t>((2 * params_.half_width + 4 * p - 1) / (4 * p));
     fb_.push_back(f);
     divisors_.push_back(sp);
   }
@@ -385,9 +387,8 @@ void Sieve::SievePolynomial(const i128& b, const i128& c) {
     const uint32_t p = fb[k].p;
     if (ainv[k] == 0 || fb[k].divides_k) continue;
     const uint8_t logp = fb[k].logp;
-    const uint32_t rounds = (width + 4 * p - 1) / (4 * p);
     uint32_t i1 = root1[k], i2 = root2[k];
-    for (uint32_t j = 0; j < rounds; ++j, i1 += 4 * p, i2 += 4 * p) {
+    for (uint32_t j = 0; j < fb[k].sieve_rounds; ++j, i1 += 4 * p, i2 += 4 * p) {
       s[std::min(i1, width)] += logp;
       s[std::min(i2, width)] += logp;
       s[std::min(i1 + p, width)] += logp;
