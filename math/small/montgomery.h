@@ -4,11 +4,12 @@
 //
 //   using Word;                       the element and modulus type
 //   explicit Arith(Word n);           REQUIRES: n odd, n >= 3
-//   Word n(), One(), ToMont(x), FromMont(a)
+//   Word n(), One(), ToMont(x), FromMont(a), Canonical(a)
 //   Word Add(a, b), Sub(a, b), Mul(a, b), Sqr(a), Half(a)
 //
 // Elements are residues a * R mod n in [0, n), with R = 2^64 or 2^128.
-// Add/Sub/Half/equality therefore work on them directly.
+// Add/Sub/Half/equality therefore work on them directly. (Mont64Lazy's are
+// not canonical; Canonical(a) gives the [0, n) representative, for equality.)
 #ifndef ZFACTOR_MATH_SMALL_MONTGOMERY_H_
 #define ZFACTOR_MATH_SMALL_MONTGOMERY_H_
 
@@ -34,6 +35,7 @@ class Mont64 {
   uint64_t One() const { return one_; }
   uint64_t ToMont(uint64_t x) const { return Mul(x % n_, r2_); }
   uint64_t FromMont(uint64_t a) const { return Reduce(0, a); }
+  uint64_t Canonical(uint64_t a) const { return a; }
 
   // Branch-free (the outcome of the comparison is a coin toss, so a branch
   // would be mispredicted half the time): a + b = a - (n - b), plus n on borrow.
@@ -95,6 +97,11 @@ class Mont64Lazy {
   uint64_t One() const { return m_.One(); }
   uint64_t ToMont(uint64_t x) const { return m_.ToMont(x); }
   uint64_t FromMont(uint64_t a) const { return m_.FromMont(a % m_.n()); }
+  // From [0, 4n) to [0, n).
+  uint64_t Canonical(uint64_t a) const {
+    a -= two_n_ & (0 - static_cast<uint64_t>(a >= two_n_));
+    return a - (m_.n() & (0 - static_cast<uint64_t>(a >= m_.n())));
+  }
 
   uint64_t Add(uint64_t a, uint64_t b) const { return a + b; }
   uint64_t Sub(uint64_t a, uint64_t b) const { return a - b + two_n_; }
@@ -124,6 +131,7 @@ class Mont128 {
   u128 One() const { return one_; }
   u128 ToMont(u128 x) const { return Mul(x % n_, r2_); }
   u128 FromMont(u128 a) const { return Reduce(0, a); }
+  u128 Canonical(u128 a) const { return a; }
 
   u128 Add(u128 a, u128 b) const {
     const u128 nb = n_ - b;

@@ -168,6 +168,35 @@ TEST(Bpsw, LucasLadderMatchesTheTextbookTestOnSquarefreeNumbers) {
   }
 }
 
+// Below 2^60 BpswNoSmallFactors runs both ladders on Mont64Lazy: the same
+// answers as on Mont64, checked on every odd n < 2^17 (the base-2 strong
+// pseudoprimes 2047, 3277, 4033, ... and the Lucas ones among them) and on
+// seeded primes and composites up to just below 2^60.
+TEST(Bpsw, LazyLaddersGiveMont64sAnswers) {
+  int fermat_liars = 0;
+  auto check = [&](uint64_t n) {
+    const Mont64 m(n);
+    const Mont64Lazy lazy(m);
+    const bool fermat = StrongFermatBase2(m);
+    ASSERT_EQ(StrongFermatBase2(lazy), fermat) << n;
+    if (fermat && !IsPrime64(n)) ++fermat_liars;
+    if (n % 3 != 0 && n > 3) {
+      ASSERT_EQ(StrongLucasSelfridge(lazy), StrongLucasSelfridge(m)) << n;
+    }
+  };
+  for (uint64_t n = 3; n < (1u << 17); n += 2) check(n);
+  EXPECT_GT(fermat_liars, 5);
+  std::mt19937_64 rng(60);
+  for (int i = 0; i < 3000; ++i) {
+    const int bits = 20 + static_cast<int>(rng() % 41);  // 20..60
+    const uint64_t top = (Mont64Lazy::kLimit - 1) >> (60 - bits);
+    const uint64_t n = (top - rng() % (top / 4)) | 1;  // odd, just below 2^bits
+    check(n);
+    const uint64_t p = Lo64(RandomPrime(rng, bits));
+    if (p < Mont64Lazy::kLimit) check(p);
+  }
+}
+
 // Squares of the Wieferich primes pass the base-2 test; BPSW still rejects
 // them and their multiples, and accepts 3511 itself.
 TEST(Bpsw, WieferichSquaresAreComposite) {
