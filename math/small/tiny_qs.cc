@@ -147,7 +147,7 @@ uint32_t MatchingRoots(uint32_t i, const RootTable& t, uint8_t* flags, uint32_t*
     flags[k] = static_cast<uint8_t>((r == root1[k]) | (r == root2[k]));
   }
   uint32_t count = 0;
-  for (uint32_t k0 = 0; k0 < t.padded_size; k0 += 8) {
+  for (uint32_t k0 = 0; k0 < size; k0 += 8) {
     uint64_t word;
     std::memcpy(&word, flags + k0, 8);
     for (; word != 0; word &= word - 1) {
@@ -188,7 +188,6 @@ __attribute__((target("avx512f"))) uint32_t MatchingRootsAvx512(uint32_t i, cons
   }
   return count;
 }
-
 #endif
 
 // (A x + B)^2 - n = A Q(x); the relation keeps |A x + B| mod n and the
