@@ -24,7 +24,8 @@ struct TinyQsStats {
   uint64_t polynomials = 0;        // sieved
   uint64_t candidates = 0;         // sieve offsets past the threshold
   uint64_t full_relations = 0;     // candidates smooth over the factor base
-  uint64_t partial_relations = 0;  // ... but for one large prime, first of their prime
+  uint64_t partial_relations = 0;  // smooth but for one large prime not seen before
+                                   // (a second one with that prime is combined)
 };
 
 namespace tiny_qs_internal {
