@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "math/ecm_lanes.h"
+
 namespace zfactor::math {
 namespace {
 
@@ -44,19 +46,17 @@ class EcmParams {
   ecm_params p_;
 };
 
-std::optional<mpz_class> RunCurve(const mpz_class& n, double b1, uint64_t sigma,
-                                  const Curve& curve) {
-  const Job& job = *curve.job;
-  if (job.Stopped()) return std::nullopt;
-  EcmParams params;
-  ecm_params_ptr p = params.get();
+// The curve of curve number `sigma`: parameter t of ecm_lanes.h, which is
+// libecm's parametrization 1 with sigma 64 t.
+uint32_t Parameter(uint64_t sigma) {
+  return static_cast<uint32_t>(sigma % ecm_lanes::kMaxParameter) + 1;
+}
+
+// Runs libecm on `curve` with p's curve and starting point set; `f` gets the
+// factor. libecm polls StopAsap throughout, but for its batch stage 1.
+std::optional<mpz_class> RunLibecm(const mpz_class& n, double b1, ecm_params_ptr p,
+                                   const Curve& curve) {
   p->method = ECM_ECM;
-  // libecm's batch stage 1 (parametrization 1, ~1.4x faster) never polls
-  // stop_asap; the classic one (Suyama, parametrization 0) polls it
-  // throughout. Batch only where stage 1 is short enough to wait for.
-  const double limbs = static_cast<double>(mpz_size(n.get_mpz_t()));
-  p->param = b1 * limbs * limbs <= kBatchStage1Work ? 1 : 0;
-  mpz_set_ui(p->sigma, static_cast<unsigned long>(sigma % ((1ul << 32) - 2) + 2));
   p->stop_asap = StopAsap;
   const Curve saved = tl_curve;
   tl_curve = curve;
@@ -67,18 +67,85 @@ std::optional<mpz_class> RunCurve(const mpz_class& n, double b1, uint64_t sigma,
   return f;
 }
 
+// Both stages in libecm.
+std::optional<mpz_class> RunCurve(const mpz_class& n, double b1, uint64_t sigma,
+                                  const Curve& curve) {
+  if (curve.job->Stopped()) return std::nullopt;
+  EcmParams params;
+  ecm_params_ptr p = params.get();
+  // libecm's batch stage 1 (parametrization 1, ~1.4x faster) never polls
+  // stop_asap; the classic one (Suyama, parametrization 0) polls it
+  // throughout. Batch only where stage 1 is short enough to wait for.
+  const double limbs = static_cast<double>(mpz_size(n.get_mpz_t()));
+  if (b1 * limbs * limbs <= kBatchStage1Work) {
+    p->param = ECM_PARAM_BATCH_SQUARE;
+    mpz_set_ui(p->sigma, 64ul * Parameter(sigma));
+  } else {
+    p->param = ECM_PARAM_SUYAMA;
+    mpz_set_ui(p->sigma, static_cast<unsigned long>(sigma % ((1ul << 32) - 2) + 2));
+  }
+  return RunLibecm(n, b1, p, curve);
+}
+
+// libecm's stage 2 from the lanes' stage 1 of the curve of parameter t.
+std::optional<mpz_class> FinishCurve(const mpz_class& n, double b1, uint32_t t,
+                                     const ecm_lanes::Stage1Result& stage1, const Curve& curve) {
+  if (stage1.factor > 1) return stage1.factor;
+  if (stage1.x == 0 || curve.job->Stopped()) return std::nullopt;
+  EcmParams params;
+  ecm_params_ptr p = params.get();
+  p->sigma_is_A = 1;
+  mpz_set(p->sigma, ecm_lanes::CurveA(n, t).get_mpz_t());
+  mpz_set(p->x, stage1.x.get_mpz_t());
+  p->B1done = b1;
+  return RunLibecm(n, b1, p, curve);
+}
+
+// Stage 1 of the curves in lanes, then stage 2 of each in libecm.
+class LaneCurves {
+ public:
+  // k: ecm_lanes::Stage1Multiplier(b1), which must outlive this.
+  LaneCurves(const mpz_class& n, double b1, const mpz_class& k) : n_(n), b1_(b1), k_(k) {}
+  // Runs stage 1 of the curves with sigmas first .. first + count - 1 (count
+  // <= kLanes); false if the job stopped it.
+  bool Stage1(uint64_t first, int count, const Job& job) {
+    for (int i = 0; i < count; ++i) t_[i] = Parameter(first + static_cast<uint64_t>(i));
+    return ecm_lanes::Stage1(n_, k_, t_, count, job, stage1_);
+  }
+  std::optional<mpz_class> Finish(int i, const Curve& curve) const {
+    return FinishCurve(n_, b1_, t_[i], stage1_[i], curve);
+  }
+
+ private:
+  const mpz_class n_;  // a copy: libecm takes n non-const, so no thread shares it
+  const double b1_;
+  const mpz_class& k_;
+  uint32_t t_[ecm_lanes::kLanes] = {};
+  ecm_lanes::Stage1Result stage1_[ecm_lanes::kLanes];
+};
+
 }  // namespace
 
 std::optional<mpz_class> EcmCurve(const mpz_class& n, double b1, uint64_t sigma, const Job& job) {
-  return RunCurve(n, b1, sigma, Curve{&job, nullptr, 0});
+  const Curve curve{&job, nullptr, 0};
+  if (!ecm_lanes::Available(n)) return RunCurve(n, b1, sigma, curve);
+  const mpz_class k = ecm_lanes::Stage1Multiplier(b1);
+  LaneCurves lanes(n, b1, k);
+  if (!lanes.Stage1(sigma, 1, job)) return std::nullopt;
+  return lanes.Finish(0, curve);
 }
 
 std::optional<mpz_class> EcmCurves(const mpz_class& n, double b1, int curves, int threads,
                                    uint64_t* next_sigma, const Job& job, int* curves_run) {
-  // Curve i has sigma first + i, whichever thread runs it. A factor from curve
+  // Curve i has sigma first + i, whichever thread runs it. Threads take
+  // batches of curves: one curve for libecm alone, a vector of them for the
+  // lanes, whose stage 2s then run one by one in order. A factor from curve
   // i stops the curves after i (libecm polls StopAsap), but the curves before
   // i run to their end, and the factor of the lowest such curve is the
   // answer: the same as one thread running them in order.
+  const bool use_lanes = ecm_lanes::Available(n);
+  const int batch = use_lanes ? ecm_lanes::kLanes : 1;
+  const mpz_class k = use_lanes ? ecm_lanes::Stage1Multiplier(b1) : mpz_class(0);
   const uint64_t first = *next_sigma;
   std::atomic<int> next{0};
   std::atomic<int> winner{curves};  // lowest curve index with a factor so far
@@ -87,19 +154,29 @@ std::optional<mpz_class> EcmCurves(const mpz_class& n, double b1, int curves, in
   int done = 0;  // GUARDED_BY(mu)
   auto run = [&] {
     const mpz_class own_n = n;  // libecm takes n non-const: no thread shares it
-    for (int i = next.fetch_add(1); i < winner.load() && !job.Stopped(); i = next.fetch_add(1)) {
-      auto d = RunCurve(own_n, b1, first + static_cast<uint64_t>(i), Curve{&job, &winner, i});
-      std::lock_guard<std::mutex> lock(mu);
-      ++done;
-      job.Progress("ecm", static_cast<double>(done) / curves);
-      if (d && i < winner.load()) {
-        winner.store(i);
-        found = std::move(d);
+    std::optional<LaneCurves> lanes;
+    if (use_lanes) lanes.emplace(own_n, b1, k);
+    for (int i = next.fetch_add(batch); i < winner.load() && !job.Stopped();
+         i = next.fetch_add(batch)) {
+      const int count = std::min(batch, curves - i);
+      if (lanes && !lanes->Stage1(first + static_cast<uint64_t>(i), count, job)) break;
+      for (int c = i; c < i + count && c < winner.load(); ++c) {
+        const Curve curve{&job, &winner, c};
+        auto d = lanes ? lanes->Finish(c - i, curve)
+                       : RunCurve(own_n, b1, first + static_cast<uint64_t>(c), curve);
+        std::lock_guard<std::mutex> lock(mu);
+        ++done;
+        job.Progress("ecm", static_cast<double>(done) / curves);
+        if (d && c < winner.load()) {
+          winner.store(c);
+          found = std::move(d);
+        }
       }
     }
   };
   std::vector<std::thread> pool;
-  for (int t = 1; t < std::min(threads, curves); ++t) pool.emplace_back(run);
+  const int batches = (curves + batch - 1) / batch;
+  for (int t = 1; t < std::min(threads, batches); ++t) pool.emplace_back(run);
   run();
   for (std::thread& t : pool) t.join();
   const int w = winner.load();
