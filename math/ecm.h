@@ -1,5 +1,7 @@
-// The elliptic curve method, one curve at a time (internal to the math
-// engine). Backed by GMP-ECM's libecm; see docs/PERFORMANCE.md for why.
+// The elliptic curve method (internal to the math engine). Where the CPU has
+// AVX-512 IFMA, stage 1 runs on eight curves at once in vector lanes
+// (ecm_lanes.h) and GMP-ECM's libecm runs each curve's stage 2; elsewhere
+// libecm runs both, on the same curves. docs/PERFORMANCE.md says why.
 #ifndef ZFACTOR_MATH_ECM_H_
 #define ZFACTOR_MATH_ECM_H_
 
@@ -14,9 +16,10 @@ namespace zfactor::math {
 
 // One ECM curve with stage-1 bound b1 and libecm's default stage-2 bound
 // (about 100-1000 x b1, FFT continuation). `sigma` selects the curve
-// (Montgomery form: GMP-ECM's batch parametrization 1 where stage 1 is
-// short, else Suyama's parametrization 0, whose stage 1 polls the stop flag);
-// the same sigma, b1 and n give the same result. Returns a non-trivial factor
+// (Montgomery form: GMP-ECM's parametrization 1, except that libecm alone
+// uses Suyama's parametrization 0 where its batch stage 1, which never polls
+// the stop flag, would be long); the same sigma, b1 and n give the same
+// result. Returns a non-trivial factor
 // of n, or nullopt when the curve found none or job.Stopped() interrupted it
 // (polled within stage 1, and before stage 2; stage 2 itself runs to its end).
 // REQUIRES: n odd composite > 1.
@@ -27,7 +30,8 @@ std::optional<mpz_class> EcmCurve(const mpz_class& n, double b1, uint64_t sigma,
 // the first factor found or when job.Stopped(). The answer does not depend on
 // `threads`: it is the factor of the lowest-numbered curve that finds one,
 // and *curves_run (how many curves count as run: through that curve, else
-// all that ran, an interrupted one included) and the advance of *next_sigma
+// all that ran, one interrupted in libecm included but not a batch stopped
+// in the lanes' stage 1) and the advance of *next_sigma
 // are what one thread running the curves in order would give.
 std::optional<mpz_class> EcmCurves(const mpz_class& n, double b1, int curves, int threads,
                                    uint64_t* next_sigma, const Job& job, int* curves_run);

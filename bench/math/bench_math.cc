@@ -3,6 +3,7 @@
 //   bench_math [--quick] [--seeds N] [--rows P15xP70,P20xP70,...] [--numbers FILE]
 //              [--no-ecm-binary] [--own-ecm]
 //   bench_math --p28xp60 [--seeds N] [--pari-seeds K] [--threads T] [--no-ecm-binary]
+//   bench_math --ecm-stage1
 //
 // Rows: a 1000-digit prime through our BPSW, GMP's mpz_probab_prime_p(n, 24)
 // and PARI's ispseudoprime (gp, same prime); then each ECM number of
@@ -12,6 +13,7 @@
 // --p28xp60 prints only the p28 x p60 row instead, ours (on T threads),
 // the `ecm` binary on the same ladder and PARI (long: PARI needs minutes per
 // number, so it runs on the first K seeds only, default 1).
+// --ecm-stage1 prints only ECM's stage 1 in IFMA lanes against libecm's.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -29,6 +31,7 @@
 #include "math/factor.h"
 #include "math/job.h"
 #include "math/primality.h"
+#include "bench/math/ecm_stage1.h"
 #include "bench/math/own_ecm.h"
 
 namespace zfactor::math {
@@ -369,6 +372,8 @@ int main(int argc, char** argv) {
       own_ecm = true;
     } else if (a == "--p28xp60") {
       p28xp60 = true;
+    } else if (a == "--ecm-stage1") {
+      return EcmStage1Rows() ? 0 : 1;
     } else if (a == "--pari-seeds" && i + 1 < argc) {
       pari_seeds = std::max(0, std::atoi(argv[++i]));
     } else if (a == "--threads" && i + 1 < argc) {
@@ -386,7 +391,7 @@ int main(int argc, char** argv) {
           stderr,
           "usage: bench_math [--quick] [--seeds N] [--rows A,B] [--numbers FILE] [--no-ecm-binary]"
           " [--own-ecm] | --p28xp60 [--seeds N] [--pari-seeds K] [--threads T] "
-          "[--no-ecm-binary]\n");
+          "[--no-ecm-binary] | --ecm-stage1\n");
       return 2;
     }
   }
