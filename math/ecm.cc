@@ -101,18 +101,43 @@ std::optional<mpz_class> FinishCurve(const mpz_class& n, double b1, uint32_t t,
   return RunLibecm(n, b1, p, curve);
 }
 
-// Stage 1 of the curves in lanes, then stage 2 of each in libecm.
+// B2 / B1 of the lanes' stage 2 (ecm_lanes.h): GMP-ECM's -v estimates put the
+// expected time to a 35-digit factor lowest near 50-100 for this machine's
+// costs (docs/PERFORMANCE.md).
+constexpr double kLaneStage2Ratio = 100;
+
+// Whether the lanes run stage 2 at b1 (else libecm does, at its default B2).
+bool LaneStage2(double b1) {
+  return b1 >= 1155 && b1 * kLaneStage2Ratio <= ecm_lanes::Stage2Plan::kMaxStage2Bound;
+}
+
+// Curves in lanes: stage 1 in lanes, stage 2 in lanes too with a plan (for
+// B2 = kLaneStage2Ratio B1), else in libecm one curve at a time.
 class LaneCurves {
  public:
-  // k: ecm_lanes::Stage1Multiplier(b1), which must outlive this.
-  LaneCurves(const mpz_class& n, double b1, const mpz_class& k) : n_(n), b1_(b1), k_(k) {}
-  // Runs stage 1 of the curves with sigmas first .. first + count - 1 (count
-  // <= kLanes); false if the job stopped it.
-  bool Stage1(uint64_t first, int count, const Job& job) {
+  // k: ecm_lanes::Stage1Multiplier(b1); k and plan must outlive this.
+  LaneCurves(const mpz_class& n, double b1, const mpz_class& k, const ecm_lanes::Stage2Plan* plan)
+      : n_(n), b1_(b1), k_(k), plan_(plan) {}
+
+  // Runs stage 1, and stage 2 where the lanes do it, on the curves with
+  // sigmas first .. first + count - 1 (count <= kLanes); false if the job
+  // stopped them.
+  bool Run(uint64_t first, int count, const Job& job) {
     for (int i = 0; i < count; ++i) t_[i] = Parameter(first + static_cast<uint64_t>(i));
-    return ecm_lanes::Stage1(n_, k_, t_, count, job, stage1_);
+    if (!ecm_lanes::Stage1(n_, k_, t_, count, job, stage1_)) return false;
+    if (plan_ == nullptr) return true;
+    mpz_class x[ecm_lanes::kLanes];
+    for (int i = 0; i < count; ++i) x[i] = stage1_[i].factor > 1 ? mpz_class(0) : stage1_[i].x;
+    return ecm_lanes::Stage2(n_, *plan_, t_, x, count, job, stage2_);
   }
+
+  // Curve i's factor: from Run's stages, or from libecm's stage 2.
   std::optional<mpz_class> Finish(int i, const Curve& curve) const {
+    if (stage1_[i].factor > 1) return stage1_[i].factor;
+    if (plan_ != nullptr) {
+      if (stage2_[i] > 1) return stage2_[i];
+      return std::nullopt;
+    }
     return FinishCurve(n_, b1_, t_[i], stage1_[i], curve);
   }
 
@@ -120,18 +145,34 @@ class LaneCurves {
   const mpz_class n_;  // a copy: libecm takes n non-const, so no thread shares it
   const double b1_;
   const mpz_class& k_;
+  const ecm_lanes::Stage2Plan* plan_;
   uint32_t t_[ecm_lanes::kLanes] = {};
   ecm_lanes::Stage1Result stage1_[ecm_lanes::kLanes];
+  mpz_class stage2_[ecm_lanes::kLanes];
+};
+
+// What the lanes need for a level at b1, built once and shared by threads.
+struct LaneLevel {
+  explicit LaneLevel(double b1) : k(ecm_lanes::Stage1Multiplier(b1)) {
+    if (LaneStage2(b1)) plan.emplace(b1, b1 * kLaneStage2Ratio);
+  }
+  const ecm_lanes::Stage2Plan* Plan() const { return plan ? &*plan : nullptr; }
+  mpz_class k;
+  std::optional<ecm_lanes::Stage2Plan> plan;
 };
 
 }  // namespace
 
+int LevelCurves(const mpz_class& n, const EcmLevel& level) {
+  return ecm_lanes::Available(n) && LaneStage2(level.b1) ? level.lane_curves : level.curves;
+}
+
 std::optional<mpz_class> EcmCurve(const mpz_class& n, double b1, uint64_t sigma, const Job& job) {
   const Curve curve{&job, nullptr, 0};
   if (!ecm_lanes::Available(n)) return RunCurve(n, b1, sigma, curve);
-  const mpz_class k = ecm_lanes::Stage1Multiplier(b1);
-  LaneCurves lanes(n, b1, k);
-  if (!lanes.Stage1(sigma, 1, job)) return std::nullopt;
+  const LaneLevel level(b1);
+  LaneCurves lanes(n, b1, level.k, level.Plan());
+  if (!lanes.Run(sigma, 1, job)) return std::nullopt;
   return lanes.Finish(0, curve);
 }
 
@@ -145,7 +186,8 @@ std::optional<mpz_class> EcmCurves(const mpz_class& n, double b1, int curves, in
   // answer: the same as one thread running them in order.
   const bool use_lanes = ecm_lanes::Available(n);
   const int batch = use_lanes ? ecm_lanes::kLanes : 1;
-  const mpz_class k = use_lanes ? ecm_lanes::Stage1Multiplier(b1) : mpz_class(0);
+  std::optional<LaneLevel> level;
+  if (use_lanes) level.emplace(b1);
   const uint64_t first = *next_sigma;
   std::atomic<int> next{0};
   std::atomic<int> winner{curves};  // lowest curve index with a factor so far
@@ -155,11 +197,11 @@ std::optional<mpz_class> EcmCurves(const mpz_class& n, double b1, int curves, in
   auto run = [&] {
     const mpz_class own_n = n;  // libecm takes n non-const: no thread shares it
     std::optional<LaneCurves> lanes;
-    if (use_lanes) lanes.emplace(own_n, b1, k);
+    if (use_lanes) lanes.emplace(own_n, b1, level->k, level->Plan());
     for (int i = next.fetch_add(batch); i < winner.load() && !job.Stopped();
          i = next.fetch_add(batch)) {
       const int count = std::min(batch, curves - i);
-      if (lanes && !lanes->Stage1(first + static_cast<uint64_t>(i), count, job)) break;
+      if (lanes && !lanes->Run(first + static_cast<uint64_t>(i), count, job)) break;
       for (int c = i; c < i + count && c < winner.load(); ++c) {
         const Curve curve{&job, &winner, c};
         auto d = lanes ? lanes->Finish(c - i, curve)

@@ -37,16 +37,30 @@ std::optional<mpz_class> EcmCurves(const mpz_class& n, double b1, int curves, in
                                    uint64_t* next_sigma, const Job& job, int* curves_run);
 
 // The B1 levels the ladder climbs: `curves` curves at `b1` find a factor of
-// `digits` digits with probability about 1 - 1/e (GMP-ECM's table).
+// `digits` digits with probability about 1 - 1/e (GMP-ECM's table, for
+// libecm's default B2 of 70-1000 x B1). `lane_curves` is the count for the
+// lanes' stage 2, whose B2 is 100 x B1: curves x GMP-ECM's own estimate
+// (`ecm -v`, parametrization 1, 35-digit column) of how many more curves
+// that B2 needs (1.2x at 11e3, 1.38x at 5e4, 1.53x at 25e4, 1.72x at 1e6,
+// 1.85x at 3e6; none at 2e3, where the default B2 is below 100 x B1). Each
+// of those curves costs far less (docs/PERFORMANCE.md).
 struct EcmLevel {
   int digits;
   double b1;
   int curves;
+  int lane_curves;
 };
 inline constexpr EcmLevel kEcmLevels[] = {
-    {15, 2e3, 25},    {20, 11e3, 90},   {25, 5e4, 200},    {30, 25e4, 430},  {35, 1e6, 900},
-    {40, 3e6, 2350},  {45, 11e6, 4480}, {50, 43e6, 7550},  {55, 11e7, 17770}, {60, 26e7, 42000},
+    {15, 2e3, 25, 25},        {20, 11e3, 90, 108},    {25, 5e4, 200, 276},
+    {30, 25e4, 430, 658},     {35, 1e6, 900, 1548},   {40, 3e6, 2350, 4348},
+    {45, 11e6, 4480, 4480},   {50, 43e6, 7550, 7550}, {55, 11e7, 17770, 17770},
+    {60, 26e7, 42000, 42000},
 };
+
+// The level's curve count for n: lane_curves where EcmCurves runs stage 2
+// in the lanes (AVX-512 IFMA, n up to 514 bits, 1155 <= b1 <= 1e7), else
+// curves.
+int LevelCurves(const mpz_class& n, const EcmLevel& level);
 
 }  // namespace zfactor::math
 

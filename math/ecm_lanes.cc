@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <numeric>
 #include <vector>
 
 #include "math/ecm_lanes_kernel.h"
@@ -16,6 +18,8 @@ using kernel::kMaxLimbs;
 
 // Ladder steps between two polls of the stop flag: 1-4 ms from 3 to 10 limbs.
 constexpr uint64_t kStepsPerPoll = 4096;
+// Stage 2's giant steps between two polls: ~100 terms each, 1-5 ms in all.
+constexpr uint64_t kGiantsPerPoll = 256;
 
 int LimbsFor(const mpz_class& n) {
   const int bits = static_cast<int>(mpz_sizeinbase(n.get_mpz_t(), 2)) + kernel::kHeadroomBits;
@@ -134,6 +138,112 @@ bool Stage1(const mpz_class& n, const mpz_class& k, const uint32_t* t, int count
       continue;
     }
     r.x = r.x * x % n;
+  }
+  return true;
+}
+
+Stage2Plan::Stage2Plan(double b1, double b2) {
+  std::vector<int> index(kD / 2, -1);
+  for (uint32_t j = 1; j < kD / 2; j += 2) {
+    if (std::gcd(j, kD) != 1) continue;
+    index[j] = static_cast<int>(babies_.size());
+    babies_.push_back(static_cast<uint16_t>(j));
+  }
+  words_ = static_cast<int>((babies_.size() + 63) / 64);
+  // Prime q belongs to giant step m = round(q / D), baby j = |q - m D|
+  // (odd, coprime to D and below D / 2 for every prime q > 11).
+  const auto lo = static_cast<uint64_t>(b1) + 1, hi = static_cast<uint64_t>(b2);
+  first_giant_ = (lo + kD / 2) / kD;
+  giants_ = (hi + kD / 2) / kD - first_giant_ + 1;
+  bits_.assign(giants_ * static_cast<uint64_t>(words_), 0);
+  // A segmented sieve of Eratosthenes over [lo, hi].
+  const std::vector<uint32_t> base = SievePrimes(static_cast<uint32_t>(std::sqrt(b2)) + 2);
+  constexpr uint64_t kSegment = uint64_t{1} << 18;
+  std::vector<uint8_t> composite;
+  for (uint64_t start = lo; start <= hi; start += kSegment) {
+    const uint64_t end = std::min(hi + 1, start + kSegment);
+    composite.assign(end - start, 0);
+    for (const uint32_t p : base) {
+      const uint64_t square = uint64_t{p} * p;
+      if (square >= end) break;
+      for (uint64_t v = std::max(square, (start + p - 1) / p * p); v < end; v += p) {
+        composite[v - start] = 1;
+      }
+    }
+    for (uint64_t q = start; q < end; ++q) {
+      if (composite[q - start] != 0) continue;
+      const uint64_t m = (q + kD / 2) / kD;
+      const uint64_t j = q > m * kD ? q - m * kD : m * kD - q;
+      const int b = index[j];
+      bits_[(m - first_giant_) * static_cast<uint64_t>(words_) + static_cast<uint64_t>(b / 64)] |=
+          uint64_t{1} << (b % 64);
+    }
+  }
+}
+
+bool Stage2(const mpz_class& n, const Stage2Plan& plan, const uint32_t* t, const mpz_class* x,
+            int count, const Job& job, mpz_class* factor) {
+  const kernel::Modulus m = MakeModulus(n);
+  const mpz_class r = (mpz_class(1) << (kLimbBits * m.limbs)) % n;  // R mod n
+  auto state = std::make_unique<kernel::Stage2State>();
+  bool live[kernel::kLanes] = {};
+  for (int l = 0; l < kernel::kLanes; ++l) {
+    live[l] = l < count && x[l] != 0;
+    if (l < count) factor[l] = 0;
+    // Dead lanes run curve 0 from x = 2, and are ignored.
+    const uint32_t tl = l < count ? t[l] : t[0];
+    state->d_word[l] = uint64_t{tl} * tl;
+    ToLimbs((live[l] ? x[l] : mpz_class(2)) * r % n, m.limbs, &state->q_x[0][l], kernel::kLanes);
+    ToLimbs(r, m.limbs, &state->q_z[0][l], kernel::kLanes);
+  }
+  const std::vector<uint16_t>& baby_j = plan.babies();
+  const int babies = static_cast<int>(baby_j.size());
+  std::vector<kernel::LaneNumber> baby_x(static_cast<size_t>(babies)),
+      baby_z(static_cast<size_t>(babies));
+#if defined(ZF_IFMA_KERNEL)
+  kernel::Stage2Start(m, plan.d(), baby_j.data(), babies, plan.first_giant(), baby_x.data(),
+                      baby_z.data(), state.get());
+#endif
+  // The babies' affine x, lane by lane, with one inversion for all of a
+  // lane's babies (Montgomery's trick); x R for the kernel's form.
+  std::vector<mpz_class> z(static_cast<size_t>(babies)), prefix(static_cast<size_t>(babies));
+  for (int l = 0; l < count; ++l) {
+    if (!live[l]) continue;
+    for (int b = 0; b < babies; ++b) {
+      z[b] = FromLimbs(&baby_z[b][0][l], m.limbs, kernel::kLanes) % n;
+      prefix[b] = b == 0 ? z[b] : mpz_class(prefix[b - 1] * z[b] % n);
+    }
+    mpz_class inv;
+    if (mpz_invert(inv.get_mpz_t(), prefix.back().get_mpz_t(), n.get_mpz_t()) == 0) {
+      // Some j Q is the point at infinity mod a prime of n: its Z shares it.
+      live[l] = false;
+      for (int b = 0; b < babies && factor[l] == 0; ++b) {
+        mpz_class g;
+        mpz_gcd(g.get_mpz_t(), z[b].get_mpz_t(), n.get_mpz_t());
+        if (g > 1 && g < n) factor[l] = g;
+      }
+      continue;
+    }
+    for (int b = babies - 1; b >= 0; --b) {
+      const mpz_class z_inv = b == 0 ? inv : mpz_class(inv * prefix[b - 1] % n);
+      if (b > 0) inv = inv * z[b] % n;
+      const mpz_class xb = FromLimbs(&baby_x[b][0][l], m.limbs, kernel::kLanes);
+      ToLimbs(xb * z_inv % n * r % n, m.limbs, &baby_x[b][0][l], kernel::kLanes);
+    }
+  }
+  for (uint64_t g = 0; g < plan.giants(); g += kGiantsPerPoll) {
+    if (job.Stopped()) return false;
+#if defined(ZF_IFMA_KERNEL)
+    kernel::Stage2Giants(m, baby_x.data(), plan.bits(g), plan.words(),
+                         std::min(kGiantsPerPoll, plan.giants() - g), state.get());
+#endif
+  }
+  for (int l = 0; l < count; ++l) {
+    if (!live[l]) continue;
+    const mpz_class acc = FromLimbs(&state->acc[0][l], m.limbs, kernel::kLanes);
+    mpz_gcd(factor[l].get_mpz_t(), acc.get_mpz_t(), n.get_mpz_t());
+    if (factor[l] == n) factor[l] = 0;  // every prime at once: the curve tells nothing
+    if (factor[l] == 1) factor[l] = 0;
   }
   return true;
 }

@@ -18,6 +18,7 @@
 #include <gmpxx.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "math/job.h"
 
@@ -51,6 +52,49 @@ struct Stage1Result {
 // REQUIRES: Available(n), 1 <= t[i] <= kMaxParameter, k >= 2.
 bool Stage1(const mpz_class& n, const mpz_class& k, const uint32_t* t, int count, const Job& job,
             Stage1Result* out);
+
+// Stage 2 in the lanes: the baby-step giant-step continuation with D = 2310
+// (ecm_lanes_kernel.h says what it computes), two products per prime pair,
+// for primes in (b1, b2]. Its cost grows linearly with b2, against about
+// sqrt(b2) for libecm's FFT continuation, so it pays for b2 of about 100 b1,
+// the ratio ecm.cc uses: there the lanes do a curve's whole stage 2 in a
+// fraction of libecm's time at its default b2 of 500-1000 b1.
+//
+// The plan says which terms each giant step multiplies: one bit per baby
+// step, (b2 - b1) / 2310 x 240 bits in all (4 MB at b2 = 3e8). It depends on
+// b1 and b2 only, so the curves of a level share one.
+class Stage2Plan {
+ public:
+  // REQUIRES: 1155 <= b1 < b2 <= kMaxStage2Bound.
+  Stage2Plan(double b1, double b2);
+  static constexpr double kMaxStage2Bound = 1e9;
+
+  uint32_t d() const { return kD; }
+  const std::vector<uint16_t>& babies() const { return babies_; }
+  uint64_t first_giant() const { return first_giant_; }
+  uint64_t giants() const { return giants_; }
+  int words() const { return words_; }
+  // The term bits of giant step i (of giants()), words() words.
+  const uint64_t* bits(uint64_t i) const {
+    return bits_.data() + i * static_cast<uint64_t>(words_);
+  }
+
+ private:
+  static constexpr uint32_t kD = 2310;  // 2 * 3 * 5 * 7 * 11: 240 babies
+  std::vector<uint16_t> babies_;        // odd j < kD / 2 coprime to kD
+  uint64_t first_giant_ = 0;
+  uint64_t giants_ = 0;
+  int words_ = 0;
+  std::vector<uint64_t> bits_;
+};
+
+// Stage 2 of the curves of parameters t[0 .. count) from their stage-1 points
+// x[i] (Stage1Result::x; lanes with x[i] = 0 are skipped): factor[i] gets the
+// proper factor curve i found, else 0. Polls job.Stopped() every few
+// milliseconds and returns false as soon as it is set.
+// REQUIRES: Available(n), as Stage1.
+bool Stage2(const mpz_class& n, const Stage2Plan& plan, const uint32_t* t, const mpz_class* x,
+            int count, const Job& job, mpz_class* factor);
 
 }  // namespace zfactor::math::ecm_lanes
 

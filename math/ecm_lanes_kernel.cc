@@ -126,17 +126,59 @@ struct Point {
   Num<L> x, z;
 };
 
-// The ladder step for base point (2 : 1): sum <- sum + dbl (whose difference
-// is the base point), dbl <- 2 dbl. Bounds: coordinates below 4n on entry
-// and exit (sums below 8n are the largest product inputs).
+// 2p from p's X + Z and X - Z: X = AA BB, Z = E (BB + d E) with E = AA - BB.
+// Bounds, as for every point here: coordinates below 4n in, below 2n out.
+template <int L>
+void DoubleFrom(const Arith<L>& m, __m512i d_word, const Num<L>& plus, const Num<L>& minus,
+                Point<L>* out) {
+  Num<L> aa, bb, e, t;
+  m.Mul(plus, plus, &aa);
+  m.Mul(minus, minus, &bb);
+  m.Mul(aa, bb, &out->x);
+  m.Sub2n(aa, bb, &e);
+  m.MulWord(e, d_word, &t);
+  m.Add(bb, t, &t);
+  m.Mul(e, t, &out->z);
+}
+
+template <int L>
+void Double(const Arith<L>& m, __m512i d_word, const Point<L>& p, Point<L>* out) {
+  Num<L> plus, minus;
+  m.Add(p.x, p.z, &plus);
+  m.Sub4n(p.x, p.z, &minus);
+  DoubleFrom(m, d_word, plus, minus, out);
+}
+
+// p + q from p - q = diff: X = Z_diff (da + cb)^2, Z = X_diff (da - cb)^2.
+// out may be p or q, not diff.
+template <int L>
+void DiffAdd(const Arith<L>& m, const Point<L>& p, const Point<L>& q, const Point<L>& diff,
+             Point<L>* out) {
+  Num<L> p_plus, p_minus, q_plus, q_minus, da, cb, u, v;
+  m.Add(p.x, p.z, &p_plus);
+  m.Sub4n(p.x, p.z, &p_minus);
+  m.Add(q.x, q.z, &q_plus);
+  m.Sub4n(q.x, q.z, &q_minus);
+  m.Mul(p_minus, q_plus, &da);
+  m.Mul(p_plus, q_minus, &cb);
+  m.Add(da, cb, &u);
+  m.Sub2n(da, cb, &v);
+  m.Mul(u, u, &u);
+  m.Mul(v, v, &v);
+  m.Mul(diff.z, u, &out->x);
+  m.Mul(diff.x, v, &out->z);
+}
+
+// The stage-1 ladder step for base point (2 : 1): sum <- sum + dbl (whose
+// difference is the base point), dbl <- 2 dbl. DiffAdd with Z_diff = 1 and
+// X_diff = 2, sharing dbl's X + Z and X - Z with the doubling.
 template <int L>
 void LadderStep(const Arith<L>& m, __m512i d_word, Point<L>* sum, Point<L>* dbl) {
-  Num<L> s_plus, s_minus, d_plus, d_minus, da, cb, u, v, aa, bb, e, t;
+  Num<L> s_plus, s_minus, d_plus, d_minus, da, cb, u, v, t;
   m.Add(sum->x, sum->z, &s_plus);
   m.Sub4n(sum->x, sum->z, &s_minus);
   m.Add(dbl->x, dbl->z, &d_plus);
   m.Sub4n(dbl->x, dbl->z, &d_minus);
-  // Differential addition: X = Z_base (da + cb)^2, Z = X_base (da - cb)^2.
   m.Mul(s_minus, d_plus, &da);
   m.Mul(s_plus, d_minus, &cb);
   m.Add(da, cb, &u);
@@ -144,24 +186,29 @@ void LadderStep(const Arith<L>& m, __m512i d_word, Point<L>* sum, Point<L>* dbl)
   m.Mul(u, u, &sum->x);
   m.Mul(v, v, &t);
   m.Add(t, t, &sum->z);
-  // Doubling: X = AA BB, Z = E (BB + d E) with E = AA - BB.
-  m.Mul(d_plus, d_plus, &aa);
-  m.Mul(d_minus, d_minus, &bb);
-  m.Mul(aa, bb, &dbl->x);
-  m.Sub2n(aa, bb, &e);
-  m.MulWord(e, d_word, &t);
-  m.Add(bb, t, &t);
-  m.Mul(e, t, &dbl->z);
+  DoubleFrom(m, d_word, d_plus, d_minus, dbl);
 }
 
 template <int L>
-void Load(const uint64_t (&src)[kMaxLimbs][kLanes], Num<L>* x) {
+void Load(const LaneNumber& src, Num<L>* x) {
   for (int i = 0; i < L; ++i) x->v[i] = _mm512_loadu_si512(src[i]);
 }
 
 template <int L>
-void Store(const Num<L>& x, uint64_t (&dst)[kMaxLimbs][kLanes]) {
+void Store(const Num<L>& x, LaneNumber& dst) {
   for (int i = 0; i < L; ++i) _mm512_storeu_si512(dst[i], x.v[i]);
+}
+
+template <int L>
+void Load(const LaneNumber& x, const LaneNumber& z, Point<L>* p) {
+  Load(x, &p->x);
+  Load(z, &p->z);
+}
+
+template <int L>
+void Store(const Point<L>& p, LaneNumber& x, LaneNumber& z) {
+  Store(p.x, x);
+  Store(p.z, z);
 }
 
 // Bits hi - 1 down to lo of k (64-bit words, least significant first).
@@ -170,46 +217,133 @@ void RunLadder(const Modulus& mod, Ladder* ladder, const uint64_t* k, uint64_t h
   const Arith<L> m(mod);
   const __m512i d_word = _mm512_loadu_si512(ladder->d_word);
   Point<L> p[2];  // p[0] = j P, p[1] = (j + 1) P for the bits read so far
-  for (int i = 0; i < 2; ++i) {
-    Load(ladder->x[i], &p[i].x);
-    Load(ladder->z[i], &p[i].z);
-  }
+  for (int i = 0; i < 2; ++i) Load(ladder->x[i], ladder->z[i], &p[i]);
   for (uint64_t b = hi; b-- > lo;) {
     const int bit = static_cast<int>((k[b / 64] >> (b % 64)) & 1);
     // bit 1: p0 <- p0 + p1, p1 <- 2 p1; bit 0: p1 <- p0 + p1, p0 <- 2 p0.
     LadderStep(m, d_word, &p[1 - bit], &p[bit]);
   }
-  for (int i = 0; i < 2; ++i) {
-    Store(p[i].x, ladder->x[i]);
-    Store(p[i].z, ladder->z[i]);
+  for (int i = 0; i < 2; ++i) Store(p[i], ladder->x[i], ladder->z[i]);
+}
+
+template <int L>
+void Stage2StartL(const Modulus& mod, uint32_t d, const uint16_t* baby_j, int babies,
+                  uint64_t first_giant, LaneNumber* baby_x, LaneNumber* baby_z, Stage2State* s) {
+  const Arith<L> m(mod);
+  const __m512i d_word = _mm512_loadu_si512(s->d_word);
+  Point<L> q, q2;
+  Load(s->q_x, s->q_z, &q);
+  Double(m, d_word, q, &q2);
+  // Odd multiples j Q up to d / 2, each from the one before: (j + 2) Q =
+  // j Q + 2Q, whose difference is (j - 2) Q (for j = 1, -Q: the same x).
+  Point<L> prev = q, cur = q;
+  int next = 0;
+  for (uint32_t j = 1;; j += 2) {
+    if (next < babies && baby_j[next] == j) {
+      Store(cur, baby_x[next], baby_z[next]);
+      ++next;
+    }
+    if (j == d / 2) break;
+    Point<L> up;
+    DiffAdd(m, cur, q2, prev, &up);
+    prev = cur;
+    cur = up;
   }
+  // D Q = 2 (d / 2) Q; then G_m0 and G_m0+1 by a ladder on m0 with base D Q.
+  Point<L> dq, g[2];
+  Double(m, d_word, cur, &dq);
+  g[0] = dq;
+  Double(m, d_word, dq, &g[1]);
+  for (int b = 62 - __builtin_clzll(first_giant); b >= 0; --b) {
+    const int bit = static_cast<int>((first_giant >> b) & 1);
+    DiffAdd(m, g[0], g[1], dq, &g[1 - bit]);
+    Double(m, d_word, g[bit], &g[bit]);
+  }
+  Store(dq, s->dq_x, s->dq_z);
+  for (int i = 0; i < 2; ++i) Store(g[i], s->g_x[i], s->g_z[i]);
+  for (int i = 0; i < L; ++i) {
+    for (int l = 0; l < kLanes; ++l) s->acc[i][l] = i == 0 ? 1 : 0;
+  }
+}
+
+template <int L>
+void Stage2GiantsL(const Modulus& mod, const LaneNumber* baby_x, const uint64_t* bits, int words,
+                   uint64_t giants, Stage2State* s) {
+  const Arith<L> m(mod);
+  Point<L> dq, g, g_next;
+  Load(s->dq_x, s->dq_z, &dq);
+  Load(s->g_x[0], s->g_z[0], &g);
+  Load(s->g_x[1], s->g_z[1], &g_next);
+  // Two accumulators, so that consecutive terms do not wait for each other.
+  Num<L> acc[2], x, t;
+  Load(s->acc, &acc[0]);
+  for (int i = 0; i < L; ++i) acc[1].v[i] = _mm512_setzero_si512();
+  acc[1].v[0] = _mm512_set1_epi64(1);
+  int which = 0;
+  for (uint64_t step = 0; step < giants; ++step, bits += words) {
+    for (int w = 0; w < words; ++w) {
+      for (uint64_t set = bits[w]; set != 0; set &= set - 1) {
+        const int b = 64 * w + __builtin_ctzll(set);
+        // X_G - x_j Z_G: zero mod p exactly when G = +-j Q mod p.
+        Load(baby_x[b], &x);
+        m.Mul(x, g.z, &t);
+        m.Sub2n(g.x, t, &t);
+        m.Mul(acc[which], t, &acc[which]);
+        which ^= 1;
+      }
+    }
+    Point<L> after;
+    DiffAdd(m, g_next, dq, g, &after);
+    g = g_next;
+    g_next = after;
+  }
+  m.Mul(acc[0], acc[1], &acc[0]);
+  Store(acc[0], s->acc);
+  Store(g, s->g_x[0], s->g_z[0]);
+  Store(g_next, s->g_x[1], s->g_z[1]);
 }
 
 }  // namespace
 
-void Run(const Modulus& mod, Ladder* ladder, const uint64_t* k, uint64_t hi, uint64_t lo) {
-  switch (mod.limbs) {
-    case 2:
-      return RunLadder<2>(mod, ladder, k, hi, lo);
-    case 3:
-      return RunLadder<3>(mod, ladder, k, hi, lo);
-    case 4:
-      return RunLadder<4>(mod, ladder, k, hi, lo);
-    case 5:
-      return RunLadder<5>(mod, ladder, k, hi, lo);
-    case 6:
-      return RunLadder<6>(mod, ladder, k, hi, lo);
-    case 7:
-      return RunLadder<7>(mod, ladder, k, hi, lo);
-    case 8:
-      return RunLadder<8>(mod, ladder, k, hi, lo);
-    case 9:
-      return RunLadder<9>(mod, ladder, k, hi, lo);
-    case 10:
-      return RunLadder<10>(mod, ladder, k, hi, lo);
-    default:
-      __builtin_trap();  // ecm_lanes.cc never asks for another size
+// Calls F<L>(args...) for the modulus' limb count.
+#define ZF_DISPATCH_LIMBS(limbs, F, ...)      \
+  switch (limbs) {                            \
+    case 2:                                   \
+      return F<2>(__VA_ARGS__);               \
+    case 3:                                   \
+      return F<3>(__VA_ARGS__);               \
+    case 4:                                   \
+      return F<4>(__VA_ARGS__);               \
+    case 5:                                   \
+      return F<5>(__VA_ARGS__);               \
+    case 6:                                   \
+      return F<6>(__VA_ARGS__);               \
+    case 7:                                   \
+      return F<7>(__VA_ARGS__);               \
+    case 8:                                   \
+      return F<8>(__VA_ARGS__);               \
+    case 9:                                   \
+      return F<9>(__VA_ARGS__);               \
+    case 10:                                  \
+      return F<10>(__VA_ARGS__);              \
+    default:                                  \
+      __builtin_trap(); /* never asked for */ \
   }
+
+void Run(const Modulus& mod, Ladder* ladder, const uint64_t* k, uint64_t hi, uint64_t lo) {
+  ZF_DISPATCH_LIMBS(mod.limbs, RunLadder, mod, ladder, k, hi, lo)
 }
+
+void Stage2Start(const Modulus& mod, uint32_t d, const uint16_t* baby_j, int babies,
+                 uint64_t first_giant, LaneNumber* baby_x, LaneNumber* baby_z, Stage2State* s) {
+  ZF_DISPATCH_LIMBS(mod.limbs, Stage2StartL, mod, d, baby_j, babies, first_giant, baby_x, baby_z, s)
+}
+
+void Stage2Giants(const Modulus& mod, const LaneNumber* baby_x, const uint64_t* bits, int words,
+                  uint64_t giants, Stage2State* s) {
+  ZF_DISPATCH_LIMBS(mod.limbs, Stage2GiantsL, mod, baby_x, bits, words, giants, s)
+}
+
+#undef ZF_DISPATCH_LIMBS
 
 }  // namespace zfactor::math::ecm_lanes::kernel

@@ -130,7 +130,7 @@ class Ladder {
 
   std::optional<mpz_class> RunEcmLevel(const mpz_class& c, const EcmLevel& level) {
     const int curves =
-        std::max(1, static_cast<int>(std::lround(level.curves * job_->budget().ecm_curve_fraction)));
+        std::max(1, static_cast<int>(std::lround(LevelCurves(c, level) * job_->budget().ecm_curve_fraction)));
     const std::string key = "ECM B1=" + B1Name(level.b1);
     int run = 0;
     auto d = EcmCurves(c, level.b1, curves, job_->budget().threads, &next_sigma_, *job_, &run);

@@ -141,7 +141,7 @@ double OurEcmSeconds(const mpz_class& n, unsigned seed, std::string* where) {
   const double t0 = ThreadCpuMs();
   for (const EcmLevel& level : kEcmLevels) {
     int run = 0;
-    auto d = EcmCurves(n, level.b1, level.curves, 1, &sigma, job, &run);
+    auto d = EcmCurves(n, level.b1, LevelCurves(n, level), 1, &sigma, job, &run);
     total += run;
     if (d) {
       *where = std::to_string(static_cast<long>(level.b1)) + "/" + std::to_string(total);
