@@ -57,6 +57,11 @@ uint32_t Parameter(uint64_t sigma) {
 std::optional<mpz_class> RunLibecm(const mpz_class& n, double b1, ecm_params_ptr p,
                                    const Curve& curve) {
   p->method = ECM_ECM;
+  // Not libecm's special arithmetic for n of the form 2^k +- c: it is not
+  // thread-safe. Curves on two threads aborted inside it (an assertion in
+  // its Schoenhage-Strassen code, and heap-use-after-free under ASan) on
+  // 2^128 + 1 in client_tests.
+  p->repr = ECM_MOD_NOBASE2;
   p->stop_asap = StopAsap;
   const Curve saved = tl_curve;
   tl_curve = curve;
