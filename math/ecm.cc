@@ -52,8 +52,9 @@ uint32_t Parameter(uint64_t sigma) {
   return static_cast<uint32_t>(sigma % ecm_lanes::kMaxParameter) + 1;
 }
 
-// Runs libecm on `curve` with p's curve and starting point set; `f` gets the
-// factor. libecm polls StopAsap throughout, but for its batch stage 1.
+// Runs libecm on `curve`, with p's curve and starting point already set, and
+// returns the proper factor it found. libecm polls StopAsap throughout, but
+// for its batch stage 1.
 std::optional<mpz_class> RunLibecm(const mpz_class& n, double b1, ecm_params_ptr p,
                                    const Curve& curve) {
   p->method = ECM_ECM;
@@ -185,7 +186,8 @@ std::optional<mpz_class> EcmCurves(const mpz_class& n, double b1, int curves, in
                                    uint64_t* next_sigma, const Job& job, int* curves_run) {
   // Curve i has sigma first + i, whichever thread runs it. Threads take
   // batches of curves: one curve for libecm alone, a vector of them for the
-  // lanes, whose stage 2s then run one by one in order. A factor from curve
+  // lanes, whose stage 2 runs in the lanes too or, in libecm, one curve after
+  // the other. A factor from curve
   // i stops the curves after i (libecm polls StopAsap), but the curves before
   // i run to their end, and the factor of the lowest such curve is the
   // answer: the same as one thread running them in order.

@@ -1,7 +1,8 @@
 // The elliptic curve method (internal to the math engine). Where the CPU has
-// AVX-512 IFMA, stage 1 runs on eight curves at once in vector lanes
-// (ecm_lanes.h) and GMP-ECM's libecm runs each curve's stage 2; elsewhere
-// libecm runs both, on the same curves. docs/PERFORMANCE.md says why.
+// AVX-512 IFMA and n has at most 514 bits, eight curves at once run in
+// vector lanes (ecm_lanes.h): stage 1 always, and stage 2 to B2 = 100 B1 for
+// 1155 <= B1 <= 1e7; GMP-ECM's libecm runs stage 2 above that, and both
+// stages elsewhere, on the same curves. docs/PERFORMANCE.md says why.
 #ifndef ZFACTOR_MATH_ECM_H_
 #define ZFACTOR_MATH_ECM_H_
 
@@ -14,14 +15,15 @@
 
 namespace zfactor::math {
 
-// One ECM curve with stage-1 bound b1 and libecm's default stage-2 bound
-// (about 100-1000 x b1, FFT continuation). `sigma` selects the curve
-// (Montgomery form: GMP-ECM's parametrization 1, except that libecm alone
-// uses Suyama's parametrization 0 where its batch stage 1, which never polls
-// the stop flag, would be long); the same sigma, b1 and n give the same
-// result. Returns a non-trivial factor
-// of n, or nullopt when the curve found none or job.Stopped() interrupted it
-// (polled within stage 1, and before stage 2; stage 2 itself runs to its end).
+// One ECM curve with stage-1 bound b1; stage 2 to 100 b1 in the lanes, or
+// to libecm's default bound (about 100-1000 x b1, FFT continuation).
+// `sigma` selects the curve (Montgomery form: GMP-ECM's parametrization 1,
+// except that libecm alone uses Suyama's parametrization 0 where its batch
+// stage 1, which never polls the stop flag, would be long); the same sigma,
+// b1 and n give the same result on the same CPU. Returns a non-trivial
+// factor of n, or nullopt when the curve found none or job.Stopped()
+// interrupted it (polled within stage 1, within the lanes' stage 2, and
+// before libecm's; libecm's stage 2 itself runs to its end).
 // REQUIRES: n odd composite > 1.
 std::optional<mpz_class> EcmCurve(const mpz_class& n, double b1, uint64_t sigma, const Job& job);
 

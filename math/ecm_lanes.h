@@ -1,11 +1,12 @@
-// ECM stage 1 on eight curves at once, in AVX-512 IFMA lanes (internal to
-// the math engine: ecm.cc runs it, then hands each curve to libecm's stage 2).
+// ECM on eight curves at once, in AVX-512 IFMA lanes (internal to the math
+// engine: ecm.cc runs stage 1 here, then stage 2 here or in libecm).
 //
-// Why: libecm's stage 1 computes one curve at a time on 64-bit limbs with
-// scalar multiplications (about 40 ns per product mod a 292-bit n on this
-// machine). With IFMA (vpmadd52{lo,hi}uq), one vector instruction does eight
-// 52x52-bit multiply-adds, so eight curves side by side, one per 64-bit lane,
-// share each instruction. docs/PERFORMANCE.md has the measured gain.
+// Why: libecm computes one curve at a time on 64-bit limbs with scalar
+// multiplications (about 40 ns per product mod a 292-bit n on this machine).
+// With IFMA (vpmadd52{lo,hi}uq), one vector instruction does eight 52x52-bit
+// multiply-adds, so eight curves side by side, one per 64-bit lane, share
+// each instruction. docs/PERFORMANCE.md has the measured gain (stage 1 8-15x
+// libecm's).
 //
 // The curves are GMP-ECM's parametrization 1, By^2 = x^3 + (4d - 2) x^2 + x
 // from x = 2, with d = t^2 / 2^52 mod n for a parameter t < 2^26: libecm's
