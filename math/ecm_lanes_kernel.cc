@@ -1,5 +1,5 @@
-// The AVX-512 IFMA ladder of ecm_lanes.h: Montgomery arithmetic on L limbs of
-// 52 bits, eight residues per limb vector, and the stage-1 ladder on it. This
+// The AVX-512 IFMA kernel of ecm_lanes.h: Montgomery arithmetic on L limbs of
+// 52 bits, eight residues per limb vector, and ECM's two stages on it. This
 // is the only file of zfactor_math compiled with -mavx512f -mavx512ifma, and
 // it runs only after UseAvx512Ifma(): it includes no header whose inline
 // functions or templates other files also instantiate (its own types live in
