@@ -9,7 +9,8 @@
 // and PARI's ispseudoprime (gp, same prime); then each ECM number of
 // numbers/ecm.txt split by our ECM ladder (math/ecm.h levels, no SIQS) and by
 // the `ecm` binary climbing the same B1 ladder, median over seeds.
-// --own-ecm replaces the ECM table by libecm against the self-written ECM.
+// --own-ecm replaces the ECM table by the engine's ECM against the
+// self-written scalar ECM of bench/math/own_ecm.h.
 // --p28xp60 prints only the p28 x p60 row instead, ours (on T threads),
 // the `ecm` binary on the same ladder and PARI (long: PARI needs minutes per
 // number, so it runs on the first K seeds only, default 1).
@@ -24,13 +25,13 @@
 #include <sstream>
 #include <string>
 #include <sys/resource.h>
-#include <time.h>
 #include <vector>
 
 #include "math/ecm.h"
 #include "math/factor.h"
 #include "math/job.h"
 #include "math/primality.h"
+#include "bench/math/cpu_time.h"
 #include "bench/math/ecm_stage1.h"
 #include "bench/math/own_ecm.h"
 
@@ -61,12 +62,6 @@ double ChildrenCpuSeconds() {
   getrusage(RUSAGE_CHILDREN, &usage);
   auto sec = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + 1e-6 * static_cast<double>(tv.tv_usec); };
   return sec(usage.ru_utime) + sec(usage.ru_stime);
-}
-
-double ThreadCpuMs() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return 1e3 * static_cast<double>(ts.tv_sec) + 1e-6 * static_cast<double>(ts.tv_nsec);
 }
 
 // CPU time per call in ms (less disturbed than wall time on a shared
@@ -192,11 +187,12 @@ double OwnEcmSeconds(const mpz_class& n, unsigned seed, std::string* where) {
   return 1e-3 * (ThreadCpuMs() - t0);
 }
 
-// libecm against the self-written ECM: ms per curve at each B1 (libecm's
-// default B2, ours 100 B1), and the median time to split each number.
+// The engine's ECM (EcmCurve: IFMA lanes where the CPU has them, else
+// libecm) against the self-written scalar ECM: ms per curve at each B1, and
+// the median time to split each number.
 void OwnVsLibecmRows(const std::vector<EcmNumber>& numbers, int seeds) {
   const EcmNumber& first = numbers.front();
-  std::printf("\n| B1 (on %s) | libecm CPU ms/curve (default B2) | own ECM CPU ms/curve (B2 = 100 B1) |\n|---|---|---|\n",
+  std::printf("\n| B1 (on %s) | engine CPU ms/curve | own scalar ECM CPU ms/curve (B2 = 100 B1) |\n|---|---|---|\n",
               first.name.c_str());
   Budget budget;
   Hooks hooks;
@@ -213,7 +209,7 @@ void OwnVsLibecmRows(const std::vector<EcmNumber>& numbers, int seeds) {
     const double own = (ThreadCpuMs() - t0) / kCurves;
     std::printf("| %.0f | %.1f | %.1f |\n", b1, lib, own);
   }
-  std::printf("\n| number | libecm ladder: median CPU s | own ECM ladder: median CPU s | per-seed own (CPU s, B1/curves) |\n"
+  std::printf("\n| number | engine ladder: median CPU s | own scalar ECM ladder: median CPU s | per-seed own (CPU s, B1/curves) |\n"
               "|---|---|---|---|\n");
   for (const auto& row : numbers) {
     std::vector<double> lib, own;
@@ -232,7 +228,7 @@ void OwnVsLibecmRows(const std::vector<EcmNumber>& numbers, int seeds) {
 }
 
 void EcmRows(const std::vector<EcmNumber>& numbers, int seeds, bool with_binary) {
-  std::printf("\n| number | digits | ours (libecm in-process): median CPU s | ecm binary: median CPU s |"
+  std::printf("\n| number | digits | ours (the engine, in-process): median CPU s | ecm binary: median CPU s |"
               " per-seed ours (CPU s, B1/curves) | per-seed ecm binary (CPU s, B1/<=curves) |\n"
               "|---|---|---|---|---|---|\n");
   for (const auto& row : numbers) {

@@ -2,23 +2,17 @@
 
 #include <ecm.h>
 #include <gmpxx.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 
+#include "bench/math/cpu_time.h"
 #include "math/ecm_lanes.h"
 #include "math/job.h"
 
 namespace zfactor::math {
 namespace {
-
-double ThreadCpuMs() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return 1e3 * static_cast<double>(ts.tv_sec) + 1e-6 * static_cast<double>(ts.tv_nsec);
-}
 
 // A product of two primes of bits / 2 bits, seeded.
 mpz_class Semiprime(int bits) {
