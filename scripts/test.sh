@@ -18,16 +18,21 @@ echo "test.sh: main suite done after $(( $(date +%s) - start )) s"
 
 if [ "${ZF_SKIP_SANITIZERS:-0}" != 1 ]; then
   # Unit-test binaries of the components that parse untrusted input or run
-  # the event loops; the math has its own oracle tests in the main suite.
+  # the event loops; the math has its own oracle tests in the main suite, and
+  # only its ECM, which keeps its own buffers and threads around libecm, runs
+  # here too (in the IFMA lanes where the CPU has them, and on libecm alone).
   san_targets=(proto_tests core_tests cache_tests gateway_tests broker_tests worker_tests client_tests)
   cmake -S . -B build-san -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
     -DZF_SANITIZE=address,undefined -DZF_FUZZ=ON -DZF_WERROR=ON > /dev/null
-  cmake --build build-san -j 2 --target "${san_targets[@]}" proto_fuzz gateway_fuzz
+  cmake --build build-san -j 2 --target "${san_targets[@]}" math_tests proto_fuzz gateway_fuzz
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   for t in "${san_targets[@]}"; do
     echo "test.sh: $t under ASan/UBSan"
     (cd build-san && "bin/$t" --gtest_brief=1)
   done
+  echo "test.sh: ECM under ASan/UBSan"
+  (cd build-san && bin/math_tests --gtest_brief=1 --gtest_filter='EcmLanes*:Factor.*Ecm*')
+  (cd build-san && ZFACTOR_NO_AVX512=1 bin/math_tests --gtest_brief=1 --gtest_filter='Factor.*Ecm*')
   ctest --test-dir build-san -L fuzz --output-on-failure
 
   # ThreadSanitizer on the code that runs threads of its own: ECM curves and
