@@ -121,7 +121,8 @@ bool LaneStage2(double b1) {
 // B2 = kLaneStage2Ratio B1), else in libecm one curve at a time.
 class LaneCurves {
  public:
-  // k: ecm_lanes::Stage1Multiplier(b1); k and plan must outlive this.
+  // k: ecm_lanes::Stage1Multiplier(b1). n, k and plan must outlive this;
+  // libecm takes n non-const, so no other thread may use this n.
   LaneCurves(const mpz_class& n, double b1, const mpz_class& k, const ecm_lanes::Stage2Plan* plan)
       : n_(n), b1_(b1), k_(k), plan_(plan) {}
 
@@ -132,8 +133,8 @@ class LaneCurves {
     for (int i = 0; i < count; ++i) t_[i] = Parameter(first + static_cast<uint64_t>(i));
     if (!ecm_lanes::Stage1(n_, k_, t_, count, job, stage1_)) return false;
     if (plan_ == nullptr) return true;
-    mpz_class x[ecm_lanes::kLanes];
-    for (int i = 0; i < count; ++i) x[i] = stage1_[i].factor > 1 ? mpz_class(0) : stage1_[i].x;
+    mpz_class x[ecm_lanes::kLanes];  // 0 where stage 1 found a factor: Stage2 skips those
+    for (int i = 0; i < count; ++i) x[i] = stage1_[i].x;
     return ecm_lanes::Stage2(n_, *plan_, t_, x, count, job, stage2_);
   }
 
@@ -148,7 +149,7 @@ class LaneCurves {
   }
 
  private:
-  const mpz_class n_;  // a copy: libecm takes n non-const, so no thread shares it
+  const mpz_class& n_;
   const double b1_;
   const mpz_class& k_;
   const ecm_lanes::Stage2Plan* plan_;

@@ -131,7 +131,10 @@ bool Stage1(const mpz_class& n, const mpz_class& k, const uint32_t* t, int count
     const mpz_class z = FromLimbs(&ladder.z[0][0][l], m.limbs, kernel::kLanes);
     Stage1Result& r = out[l];
     mpz_gcd(r.factor.get_mpz_t(), z.get_mpz_t(), n.get_mpz_t());
-    if (r.factor > 1 && r.factor < n) continue;
+    if (r.factor > 1 && r.factor < n) {
+      r.x = 0;
+      continue;
+    }
     r.factor = 0;
     if (mpz_invert(r.x.get_mpz_t(), z.get_mpz_t(), n.get_mpz_t()) == 0) {
       r.x = 0;  // Z = 0 mod n: the curve found every factor at once

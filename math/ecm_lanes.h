@@ -44,7 +44,7 @@ mpz_class Stage1Multiplier(double b1);
 
 struct Stage1Result {
   mpz_class factor;  // gcd(Z(k P), n) when it is proper, else 0
-  mpz_class x;       // else x(k P) mod n, stage 2's start; 0 when Z(k P) = 0 mod n
+  mpz_class x;       // x(k P) mod n, stage 2's start; 0 with a factor or when Z(k P) = 0 mod n
 };
 
 // Stage 1 (k P from P = (2 : 1)) on the curves of parameters t[0 .. count),
