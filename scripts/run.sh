@@ -49,8 +49,7 @@ zf() { echo "\$ zfactor $*"; "$bin/zfactor" --endpoint "$endpoint" "$@"; }
 echo "zfactor stack up; clients connect to $endpoint"
 zf factor 2^128+1                                  # F7, a queued job (above 2^64)
 zf factor 1234567890123456789 600851475143 97      # small: answered inline
-semiprime=$(awk '$1=="C40_1" {print $3}' ../shared/numbers/semiprimes.txt 2>/dev/null || true)
-[ -n "$semiprime" ] || semiprime='(2^67-1)*(2^61-1)'
+semiprime=$(awk '$1=="C40_1" {print $3}' tests/data/semiprimes.txt)
 zf factor "$semiprime"                             # a 40-digit semiprime through the queue
 zf factor 2^128+1                                  # again: from the result cache
 zf isprime 10^999+7                                # a 1000-digit prime

@@ -8,7 +8,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
-export ZF_SHARED_DIR=${ZF_SHARED_DIR:-$(cd .. && pwd)/shared}
 
 scripts/install-deps.sh
 scripts/build.sh

@@ -7,7 +7,7 @@
 //
 // Rows: a 1000-digit prime through our BPSW, GMP's mpz_probab_prime_p(n, 24)
 // and PARI's ispseudoprime (gp, same prime); then each ECM number of
-// numbers/ecm.txt split by our ECM ladder (math/ecm.h levels, no SIQS) and by
+// tests/data/ecm.txt split by our ECM ladder (math/ecm.h levels, no SIQS) and by
 // the `ecm` binary climbing the same B1 ladder, median over seeds.
 // --own-ecm replaces the ECM table by the engine's ECM against the
 // self-written scalar ECM of bench/math/own_ecm.h.

@@ -1,4 +1,4 @@
-// The shared semiprimes (tests/support/numbers.h) by size class, for the SIQS benchmarks.
+// The known semiprimes (tests/support/numbers.h) by size class, for the SIQS benchmarks.
 #ifndef ZFACTOR_BENCH_SIQS_BENCH_NUMBERS_H_
 #define ZFACTOR_BENCH_SIQS_BENCH_NUMBERS_H_
 
@@ -16,7 +16,7 @@ namespace zfactor::bench {
 // Size class (30, 40, ... from the name "C60_2") -> the numbers of that class.
 inline std::map<int, std::vector<mpz_class>> LoadSemiprimes() {
   std::map<int, std::vector<mpz_class>> out;
-  for (const support::SharedSemiprime& s : support::ReadSharedSemiprimes()) {
+  for (const support::KnownSemiprime& s : support::ReadSemiprimes()) {
     if (s.size_class() > 0) out[s.size_class()].emplace_back(s.n);
   }
   return out;

@@ -1,6 +1,6 @@
-// SIQS against PARI/GP's factorint on the shared balanced semiprimes.
+// SIQS against PARI/GP's factorint on the balanced semiprimes of tests/data.
 // Usage: bench_siqs [--digits 40,50,60] [--numbers K] [--no-pari] [--threads N] [--verbose]
-// (--numbers K: only the first K shared semiprimes of each size, default 3)
+// (--numbers K: only the first K known semiprimes of each size, default 3)
 //        bench_siqs --n NUMBER [--threads N]
 //        bench_siqs --n NUMBER --sieve-a K [--reps R]
 // Tuning overrides (siqs::Options, 0 = the built-in table) for any form:
@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
     return RunOne(mpz_class(single), options, true, &stats, &cpu) < 0 ? 1 : 0;
   }
   const auto numbers = zfactor::bench::LoadSemiprimes();
-  std::printf("SIQS, %d thread(s); median of the first %zu shared semiprimes per size\n",
+  std::printf("SIQS, %d thread(s); median of the first %zu known semiprimes per size\n",
               options.threads, per_size);
   std::printf(
       "wall = elapsed; cpu = process CPU time; PARI = factorint timed by gp's gettime() (CPU "

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Factors the shared balanced semiprimes through the real CLI,
+# Factors the balanced semiprimes of tests/data/semiprimes.txt through the real CLI,
 # `zfactor factor --local`, and checks every answer against the known factors.
 # Prints a markdown table: number, digits, CPU and wall seconds, peak RSS, the
 # ladder's last rung (from --verbose's effort line) and whether the factors
@@ -13,7 +13,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 zfactor="$root/build-siqs/bin/zfactor"
-numbers="$root/../shared/numbers/semiprimes.txt"
+numbers="$root/tests/data/semiprimes.txt"
 min_digits=40
 max_digits=80
 threads=1

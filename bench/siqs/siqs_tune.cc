@@ -3,7 +3,7 @@
 // Usage: siqs_tune [--digits 40,50,60] [--numbers K] [--fb-scale 0.7,1,1.4]
 //                  [--blocks-delta -1,0,1] [--lp 0] [--fudge-delta -1,0,1] [--small 0] [--dlp 0]
 //                  [--reps R] [--first J]
-// Each configuration runs on K (default 1) shared semiprimes of the size,
+// Each configuration runs on K (default 1) known semiprimes of the size,
 // starting with the J-th (default 1); the score is their total CPU time (one
 // thread), each number's time the fastest of R (default 1) runs: on a shared
 // machine the neighbours only ever add time. Zero/deltas are relative to the

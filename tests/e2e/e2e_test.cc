@@ -28,7 +28,7 @@ namespace zfactor::e2e {
 namespace {
 
 using support::BinDir;
-using support::FindSharedSemiprime;
+using support::FindSemiprime;
 using support::RunCommand;
 using support::ScratchDir;
 using support::SourceDir;
@@ -104,7 +104,7 @@ TEST_F(ServiceTest, InlineFactorAndIsPrime) {
 }
 
 TEST_F(ServiceTest, QueuedSemiprimeThenCacheWithoutNewJob) {
-  const auto c40 = FindSharedSemiprime("C40_1");
+  const auto c40 = FindSemiprime("C40_1");
   ASSERT_TRUE(c40);
   const std::string& n = c40->n;
   ASSERT_TRUE(Start());
@@ -164,7 +164,7 @@ TEST_F(ServiceTest, WaitOnQueuedJob) {
 }
 
 TEST_F(ServiceTest, RunningJobShowsItsProgressAndTheFactorsFoundSoFar) {
-  const auto c100 = FindSharedSemiprime("C100_1");  // hours: still running when cancelled
+  const auto c100 = FindSemiprime("C100_1");  // hours: still running when cancelled
   ASSERT_TRUE(c100);
   const mpz_class small = mpz_class(1000003) * 1000033;
   const mpz_class n = small * mpz_class(c100->n);
@@ -201,7 +201,7 @@ TEST_F(ServiceTest, RunningJobShowsItsProgressAndTheFactorsFoundSoFar) {
 }
 
 TEST_F(ServiceTest, IsPrimeQueuedPath) {
-  const auto c40 = FindSharedSemiprime("C40_1");
+  const auto c40 = FindSemiprime("C40_1");
   ASSERT_TRUE(c40);
   const std::string& n = c40->n;
   ASSERT_TRUE(Start());  // inline_prime_digits = 30: 39-digit numbers become jobs
@@ -217,7 +217,7 @@ TEST_F(ServiceTest, IsPrimeQueuedPath) {
 }
 
 TEST_F(ServiceTest, TwoClientsShareOneJob) {
-  const auto c40 = FindSharedSemiprime("C40_1");
+  const auto c40 = FindSemiprime("C40_1");
   ASSERT_TRUE(c40);
   const std::string& n = c40->n;
   ASSERT_TRUE(Start(/*workers=*/0));  // no worker yet: the job stays open
@@ -254,7 +254,7 @@ TEST_F(ServiceTest, TwoClientsShareOneJob) {
 }
 
 TEST_F(ServiceTest, BatchAnswersInOrder) {
-  const auto c30 = FindSharedSemiprime("C30_1");
+  const auto c30 = FindSemiprime("C30_1");
   ASSERT_TRUE(c30);
   const std::string& n30 = c30->n;
   ASSERT_TRUE(Start());
@@ -281,7 +281,7 @@ TEST_F(ServiceTest, BatchAnswersInOrder) {
 }
 
 TEST_F(ServiceTest, CacheSurvivesGatewayRestart) {
-  const auto c30 = FindSharedSemiprime("C30_1");
+  const auto c30 = FindSemiprime("C30_1");
   ASSERT_TRUE(c30);
   const std::string& n = c30->n;
   ASSERT_TRUE(Start());

@@ -17,12 +17,11 @@ import zfactor_client as zc  # noqa: E402
 
 ENDPOINT = None
 N_2_128_1 = "340282366920938463463374607431768211457"
-SEMIPRIMES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "numbers",
-                          "semiprimes.txt")
+SEMIPRIMES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "semiprimes.txt")
 
 
 def semiprime(name):
-    """(n, p, q) from ../shared/numbers/semiprimes.txt."""
+    """(n, p, q) from tests/data/semiprimes.txt."""
     with open(SEMIPRIMES) as f:
         for line in f:
             fields = line.split()

@@ -133,7 +133,7 @@ TEST_F(FaultTest, WorkerKilledMidJobIsFinishedByAnother) {
   // kill, the case proved nothing and is run again with the next number.
   bool killed_mid_job = false;
   for (const char* name : {"C60_1", "C60_2", "C70_1"}) {
-    const auto semiprime = FindSharedSemiprime(name);
+    const auto semiprime = FindSemiprime(name);
     ASSERT_TRUE(semiprime) << name;
     const std::string& n = semiprime->n;
     auto queued = c.Factor(n);
@@ -380,8 +380,8 @@ TEST_F(FaultTest, CancelledRunningJobFreesItsWorker) {
   ASSERT_TRUE(cluster_->WaitForWorkers(1, kReadyTimeout));
   Client c(cluster_->ClientOptions());
 
-  const auto c100 = FindSharedSemiprime("C100_1");  // far longer than the deadline
-  const auto c30 = FindSharedSemiprime("C30_1");
+  const auto c100 = FindSemiprime("C100_1");  // far longer than the deadline
+  const auto c30 = FindSemiprime("C30_1");
   ASSERT_TRUE(c100 && c30);
   const std::string& big = c100->n;
   const std::string& small = c30->n;

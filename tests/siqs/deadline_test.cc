@@ -14,9 +14,9 @@ namespace zfactor::math {
 namespace {
 
 mpz_class Semiprime(const std::string& name) {
-  const auto s = support::FindSharedSemiprime(name);
+  const auto s = support::FindSemiprime(name);
   if (!s) {
-    ADD_FAILURE() << "missing " << name << " in " << support::SharedNumbersDir();
+    ADD_FAILURE() << "missing " << name << " in " << support::NumbersDir();
     return 0;
   }
   return mpz_class(s->n);

@@ -14,10 +14,10 @@
 namespace zfactor::math::siqs {
 namespace {
 
-// name -> n of the shared semiprimes (tests/support/numbers.h).
+// name -> n of the known semiprimes (tests/support/numbers.h).
 std::map<std::string, mpz_class> Semiprimes() {
   std::map<std::string, mpz_class> out;
-  for (const support::SharedSemiprime& s : support::ReadSharedSemiprimes()) {
+  for (const support::KnownSemiprime& s : support::ReadSemiprimes()) {
     out[s.name] = mpz_class(s.n);
   }
   return out;
@@ -34,9 +34,9 @@ void ExpectSplits(const mpz_class& n, int threads = 1) {
   EXPECT_TRUE(mpz_divisible_p(n.get_mpz_t(), f->get_mpz_t())) << n << " " << *f;
 }
 
-TEST(Siqs, SplitsSharedSemiprimes) {
+TEST(Siqs, SplitsKnownSemiprimes) {
   const auto numbers = Semiprimes();
-  ASSERT_FALSE(numbers.empty()) << "missing " << support::SharedNumbersDir();
+  ASSERT_FALSE(numbers.empty()) << "missing " << support::NumbersDir();
   for (const char* name : {"C30_1", "C40_1", "C40_2", "C40_3", "C50_1", "C50_2"}) {
     SCOPED_TRACE(name);
     ExpectSplits(numbers.at(name));

@@ -1,6 +1,7 @@
-// The shared benchmark and test numbers beside the repository
-// (../shared/numbers/semiprimes.txt: "name digits n p q" lines, '#' comments),
-// read one way by the tests and the benchmarks.
+// The test and benchmark numbers kept in the repository
+// (tests/data/semiprimes.txt: "name digits n p q" lines, '#' comments; the
+// .gp file beside it regenerates it), read one way by the tests and the
+// benchmarks.
 #ifndef ZFACTOR_TESTS_SUPPORT_NUMBERS_H_
 #define ZFACTOR_TESTS_SUPPORT_NUMBERS_H_
 
@@ -10,7 +11,7 @@
 
 namespace zfactor::support {
 
-struct SharedSemiprime {
+struct KnownSemiprime {
   std::string name;  // "C60_2": size class 60, second number
   int digits = 0;
   std::string n, p, q;  // decimal, n = p q
@@ -18,14 +19,14 @@ struct SharedSemiprime {
   int size_class() const;  // 60 for "C60_2"; 0 for a name not of that form
 };
 
-// The directory ../shared/numbers beside the source tree.
-std::string SharedNumbersDir();
+// The directory tests/data of the source tree.
+std::string NumbersDir();
 
 // Every line of semiprimes.txt in file order; empty when the file is missing.
-std::vector<SharedSemiprime> ReadSharedSemiprimes();
+std::vector<KnownSemiprime> ReadSemiprimes();
 
 // The number called `name`, or nullopt.
-std::optional<SharedSemiprime> FindSharedSemiprime(const std::string& name);
+std::optional<KnownSemiprime> FindSemiprime(const std::string& name);
 
 }  // namespace zfactor::support
 

@@ -151,7 +151,7 @@ TEST_F(BrokerWorkerTest, JobThreadsReachSiqs) {
 }
 
 TEST_F(BrokerWorkerTest, CancelRunningJobAndByeRequeues) {
-  const auto c100 = support::FindSharedSemiprime("C100_1");  // hours: still running when cancelled
+  const auto c100 = support::FindSemiprime("C100_1");  // hours: still running when cancelled
   ASSERT_TRUE(c100);
   const std::string& n = c100->n;
   ASSERT_EQ(Submit("warm", "1000000016000000063").type, MsgType::kAccepted);

@@ -32,8 +32,8 @@ const char* kF7 = "340282366920938463463374607431768211457";
 // C100_1 (p50 x p50): an hour or more of SIQS, so it is still running whenever these tests cancel
 // it or drop the broker. (A C60 no longer serves: SIQS finishes one in about a second.)
 std::string LongJob() {
-  const auto c100 = support::FindSharedSemiprime("C100_1");
-  EXPECT_TRUE(c100) << "no C100_1 in " << support::SharedNumbersDir();
+  const auto c100 = support::FindSemiprime("C100_1");
+  EXPECT_TRUE(c100) << "no C100_1 in " << support::NumbersDir();
   return c100 ? c100->n : "";
 }
 
