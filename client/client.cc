@@ -171,7 +171,7 @@ StatusOr<proto::Answer> Client::JobOp(proto::Op op, const std::string& job, mill
   req.op = op;
   req.job = job;
   req.progress = progress;
-  req.timeout_ms = static_cast<uint32_t>(std::max<int64_t>(0, timeout.count()));
+  req.timeout_ms = static_cast<uint32_t>(std::clamp<int64_t>(timeout.count(), 0, UINT32_MAX));
   StatusOr<proto::Reply> reply =
       CallOk(std::move(req), op == proto::Op::kWait ? timeout : milliseconds(0));
   if (!reply.ok()) return reply.error();

@@ -1,5 +1,6 @@
 #include "proto/codec.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -96,6 +97,11 @@ namespace {
     auto status_ = (expr);                \
     if (!status_.ok()) return status_.error(); \
   } while (0)
+
+// wait_ms and timeout_ms take any uint: the gateway caps them at its
+// max_wait_ms, which fits in 32 bits, so larger values mean "as long as
+// allowed" rather than an error.
+uint32_t SaturateMs(uint64_t ms) { return static_cast<uint32_t>(std::min<uint64_t>(ms, UINT32_MAX)); }
 
 StatusOr<std::string> NumberFromObject(const msgpack::object& o, size_t max_digits) {
   switch (o.type) {
@@ -452,8 +458,8 @@ StatusOr<Request> DecodeRequest(std::string_view body, const Limits& limits) {
           }
         }
       }
-      ZF_ASSIGN_OR_RETURN(wait_ms, r.Uint("wait_ms", UINT32_MAX));
-      req.wait_ms = static_cast<uint32_t>(wait_ms.value_or(0));
+      ZF_ASSIGN_OR_RETURN(wait_ms, r.Uint("wait_ms"));
+      req.wait_ms = SaturateMs(wait_ms.value_or(0));
       ZF_ASSIGN_OR_RETURN(priority, r.Int("priority", 0, 9));
       req.priority = static_cast<int>(priority.value_or(5));
       ZF_ASSIGN_OR_RETURN(notify, r.Bool("notify"));
@@ -471,8 +477,8 @@ StatusOr<Request> DecodeRequest(std::string_view body, const Limits& limits) {
       ZF_ASSIGN_OR_RETURN(job, r.RequireStr("job", kMaxJobBytes));
       req.job = std::move(job);
       if (req.op == Op::kWait) {
-        ZF_ASSIGN_OR_RETURN(timeout, r.RequireUint("timeout_ms", UINT32_MAX));
-        req.timeout_ms = static_cast<uint32_t>(timeout);
+        ZF_ASSIGN_OR_RETURN(timeout, r.RequireUint("timeout_ms"));
+        req.timeout_ms = SaturateMs(timeout);
       }
       if (req.op != Op::kCancel) {
         ZF_ASSIGN_OR_RETURN(progress, r.Bool("progress"));

@@ -92,6 +92,36 @@ TEST(RequestCodec, AcceptsIntegerNumbers) {
   EXPECT_EQ(r.value().numbers[0].n, "18446744073709551615");
 }
 
+// PROTOCOL.md: wait_ms and timeout_ms are any uint, capped by the gateway;
+// a value past 32 bits means "as long as the gateway allows", not an error.
+TEST(RequestCodec, AcceptsAnyUintWaitAndTimeout) {
+  for (uint64_t ms : {uint64_t{0}, uint64_t{1500}, uint64_t{UINT32_MAX}, uint64_t{1} << 32,
+                      uint64_t{UINT64_MAX}}) {
+    auto factor = DecodeRequest(Pack([&](auto& pk) {
+      pk.pack_map(3);
+      pk.pack(std::string("op"));
+      pk.pack(std::string("factor"));
+      pk.pack(std::string("n"));
+      pk.pack(std::string("12"));
+      pk.pack(std::string("wait_ms"));
+      pk.pack_uint64(ms);
+    }));
+    ASSERT_TRUE(factor.ok()) << ms;
+    EXPECT_EQ(factor.value().wait_ms, std::min<uint64_t>(ms, UINT32_MAX)) << ms;
+    auto wait = DecodeRequest(Pack([&](auto& pk) {
+      pk.pack_map(3);
+      pk.pack(std::string("op"));
+      pk.pack(std::string("wait"));
+      pk.pack(std::string("job"));
+      pk.pack(std::string("j-1"));
+      pk.pack(std::string("timeout_ms"));
+      pk.pack_uint64(ms);
+    }));
+    ASSERT_TRUE(wait.ok()) << ms;
+    EXPECT_EQ(wait.value().timeout_ms, std::min<uint64_t>(ms, UINT32_MAX)) << ms;
+  }
+}
+
 std::string FactorOf(const std::string& n) {
   return Pack([&](auto& pk) {
     pk.pack_map(2);
