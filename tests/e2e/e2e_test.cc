@@ -390,6 +390,39 @@ TEST_F(StackTest, ServesAndStopsCleanlyOnSigterm) {
     EXPECT_FALSE(Alive(pid)) << "child " << pid << " outlived zfactor-stack";
 }
 
+// Each process used to wait out its metrics server's 2-second poll at exit,
+// so an idle stack took 4-5 s to stop. It now takes tens of milliseconds;
+// the bound leaves room for a loaded machine.
+TEST_F(StackTest, IdleStackStopsInUnderASecond) {
+  const auto start = std::chrono::steady_clock::now();
+  stack_->Stop(milliseconds(30000));
+  EXPECT_EQ(stack_->exit_status(), "exited with status 0");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(1000));
+}
+
+// A worker in the middle of a job hands it back and exits at once: every
+// child stops on SIGTERM, none is killed after the 5 s grace period.
+TEST_F(StackTest, BusyStackStopsWithinItsGrace) {
+  const auto c100 = FindSemiprime("C100_1");  // hours: still running at the stop
+  ASSERT_TRUE(c100);
+  Client c(Options());
+  auto queued = c.Factor(c100->n);
+  ASSERT_TRUE(queued.ok()) << queued.error().message;
+  const auto deadline = std::chrono::steady_clock::now() + kJobTimeout;
+  proto::JobState state = queued.value().state;
+  while (state != proto::JobState::kRunning && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(50));
+    auto got = c.Get(queued.value().job);
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    state = got.value().state;
+  }
+  ASSERT_EQ(state, proto::JobState::kRunning);
+  const auto start = std::chrono::steady_clock::now();
+  stack_->Stop(milliseconds(30000));
+  EXPECT_EQ(stack_->exit_status(), "exited with status 0");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(5000));
+}
+
 TEST_F(StackTest, RestartsAWorkerThatDies) {
   Client c(Options());
   std::vector<pid_t> before = ChildrenOf(stack_->pid());
