@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <thread>
 
 #include "core/log.h"
 #include "core/signals.h"
@@ -68,7 +69,7 @@ proto::Status Gateway::Impl::Init() {
 
   try {
     router_.set(zmq::sockopt::router_mandatory, 1);
-    router_.set(zmq::sockopt::linger, 200);
+    router_.set(zmq::sockopt::linger, kStopFlushMs);
     router_.set(zmq::sockopt::maxmsgsize, kMaxFrameBytes);
     dealer_.set(zmq::sockopt::linger, 0);
     sub_.set(zmq::sockopt::linger, 0);
@@ -98,6 +99,8 @@ proto::Status Gateway::Impl::Init() {
   open_jobs_metric_ =
       &metrics_.Gauge("zfactor_gateway_open_jobs", "Jobs the gateway follows that have not ended");
   waiting_metric_ = &metrics_.Gauge("zfactor_gateway_waiting_clients", "Replies held for clients");
+  backlog_metric_ = &metrics_.Gauge("zfactor_gateway_backlogged_replies",
+                                    "Replies and events waiting for a client's full send pipe");
   broker_up_metric_ =
       &metrics_.Gauge("zfactor_gateway_broker_up", "1 while the broker answers heartbeats");
   submitted_metric_ = &metrics_.Counter("zfactor_gateway_jobs_submitted_total",
@@ -122,6 +125,7 @@ int Gateway::Impl::PollTimeoutMs(int64_t now) const {
   int64_t next = std::min<int64_t>(now + kMaxPollMs, next_heartbeat_ms_);
   if (!deadlines_.empty()) next = std::min(next, deadlines_.begin()->first);
   if (!stats_waiters_.empty()) next = std::min(next, stats_waiters_.front().deadline_ms);
+  if (!backlogs_.empty()) next = std::min(next, now + kBacklogRetryMs);
   for (const std::string& id : unacked_) {
     auto it = jobs_.find(id);
     if (it != jobs_.end()) next = std::min(next, it->second.submit_ms + LivenessMs());
@@ -175,6 +179,7 @@ void Gateway::Impl::Run(const std::atomic<bool>& stop) {
     } catch (const std::exception& e) {
       ZF_LOG(kError) << "internal error in the timers: " << e.what();
     }
+    FlushBacklogs(core::NowMs());
     DropClients();
   }
   // Release held replies with what is known, so no client waits on a
@@ -183,6 +188,12 @@ void Gateway::Impl::Run(const std::atomic<bool>& stop) {
   for (const auto& [key, p] : pending_) keys.push_back(key);
   for (uint64_t key : keys) TryReply(key, /*force=*/true);
   AnswerStatsWaiters(/*only_expired=*/false, core::NowMs());
+  // What met a full pipe gets as long as the socket's linger to go out.
+  for (const int64_t until = core::NowMs() + kStopFlushMs;
+       !backlogs_.empty() && core::NowMs() < until;) {
+    FlushBacklogs(core::NowMs());
+    std::this_thread::sleep_for(std::chrono::milliseconds(kBacklogRetryMs));
+  }
   ZF_LOG(kInfo) << "gateway stopped";
 }
 
@@ -283,6 +294,7 @@ void Gateway::Impl::UpdateGauges() {
   cache_entries_metric_->Set(static_cast<double>(cache_->entries()));
   open_jobs_metric_->Set(static_cast<double>(jobs_.size()));
   waiting_metric_->Set(static_cast<double>(pending_.size() + stats_waiters_.size()));
+  backlog_metric_->Set(static_cast<double>(backlogged_));
   broker_up_metric_->Set(BrokerDown(core::NowMs()) || last_broker_ms_ < 0 ? 0 : 1);
 }
 

@@ -6,6 +6,7 @@
 #define ZFACTOR_GATEWAY_IMPL_H_
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -60,6 +61,13 @@ constexpr int kMaxReconcileDoublings = 3;
 constexpr uint32_t kClientBusyRetryMs = 1000;
 // The loop wakes at least this often to run timers and notice Stop().
 constexpr int kMaxPollMs = 100;
+// A reply or event that meets a client's full send pipe waits in that
+// client's backlog and is retried at least this often. A backlog that sends
+// nothing for kStalledClientMs belongs to a client that stopped reading.
+constexpr int kBacklogRetryMs = 2;
+constexpr int64_t kStalledClientMs = 10000;
+// At stop, held replies are released and get this long to reach their clients.
+constexpr int kStopFlushMs = 200;
 // Frames larger than this are dropped by ZeroMQ before they reach the codec
 // (which answers anything above the 1 MiB body limit with too_large).
 constexpr int64_t kMaxFrameBytes = 16 << 20;
@@ -136,6 +144,12 @@ struct Job {
   int64_t progress_ms = 0;
   std::vector<uint64_t> waiters;  // Pending keys
   std::vector<Subscriber> subscribers;
+};
+
+// Messages for one client that met its full send pipe, oldest first.
+struct Backlog {
+  std::deque<std::vector<std::string>> messages;  // frames, envelope included
+  int64_t progress_ms = 0;  // when it began, or last sent a message
 };
 
 struct StatsWaiter {
@@ -235,7 +249,13 @@ class Gateway::Impl {
                  int64_t received_ms);
   void SendError(const Envelope& envelope, const RequestId& id, const Error& error,
                  const std::string& op, int64_t received_ms, uint32_t retry_after_ms = 0);
+  // Queues a message for a client: at once, or behind its backlog.
   void SendToClient(const Envelope& envelope, std::string body);
+  // Sends what the backlogs hold, as far as the clients' pipes take it.
+  void FlushBacklogs(int64_t now);
+  // Forgets a client's held replies and subscriptions (at the end of the turn).
+  void DropClient(const std::string& identity, bool not_reading);
+  size_t MaxBacklog() const;
   void AnswerStatsWaiters(bool only_expired, int64_t now);
   proto::Stats CurrentStats(int64_t now) const;
   void DropClients();
@@ -276,6 +296,8 @@ class Gateway::Impl {
   int64_t stats_sent_ms_ = 0;
   proto::Stats broker_stats_{{"queue_depth", 0}, {"jobs_running", 0}, {"workers", 0}};
   std::vector<std::string> dropped_;  // identities found unreachable
+  std::unordered_map<std::string, Backlog> backlogs_;  // by client identity
+  size_t backlogged_ = 0;                              // messages in backlogs_
 
   int64_t start_ms_ = 0;
   int64_t last_broker_ms_ = -1;
@@ -300,6 +322,7 @@ class Gateway::Impl {
   prometheus::Gauge* cache_entries_metric_ = nullptr;
   prometheus::Gauge* open_jobs_metric_ = nullptr;
   prometheus::Gauge* waiting_metric_ = nullptr;
+  prometheus::Gauge* backlog_metric_ = nullptr;
   prometheus::Gauge* broker_up_metric_ = nullptr;
   prometheus::Counter* submitted_metric_ = nullptr;
   prometheus::Counter* events_metric_ = nullptr;

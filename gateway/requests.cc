@@ -399,18 +399,81 @@ void Gateway::Impl::SendError(const Envelope& envelope, const RequestId& id, con
   SendReply(envelope, reply, op, received_ms);
 }
 
+// ZeroMQ counts a message against the pipe's high-water mark until the I/O
+// thread has taken it, so a burst of replies (a job ending with a thousand
+// waits on it) can meet a full pipe while the client is reading as fast as
+// it can. Such messages wait in the client's backlog, in order, and go out
+// as the pipe drains; only a client whose backlog stalls is dropped.
 void Gateway::Impl::SendToClient(const Envelope& envelope, std::string body) {
-  const core::SendResult sent = core::TrySendMultipart(router_, envelope.Frames(std::move(body)));
-  if (sent == core::SendResult::kSent) return;
-  const bool full = sent == core::SendResult::kFull;
-  ZF_LOG(kInfo) << (full ? "client not reading its replies" : "client gone")
+  std::vector<std::string> frames = envelope.Frames(std::move(body));
+  auto backlog = backlogs_.find(envelope.identity);
+  if (backlog != backlogs_.end()) {
+    if (backlog->second.messages.size() >= MaxBacklog()) {
+      DropClient(envelope.identity, /*not_reading=*/true);
+      return;
+    }
+    backlog->second.messages.push_back(std::move(frames));
+    ++backlogged_;
+    return;
+  }
+  switch (core::TrySendMultipart(router_, frames)) {
+    case core::SendResult::kSent:
+      return;
+    case core::SendResult::kFull: {
+      Backlog& b = backlogs_[envelope.identity];
+      b.messages.push_back(std::move(frames));
+      b.progress_ms = core::NowMs();
+      ++backlogged_;
+      return;
+    }
+    case core::SendResult::kGone:
+      DropClient(envelope.identity, /*not_reading=*/false);
+      return;
+  }
+}
+
+void Gateway::Impl::FlushBacklogs(int64_t now) {
+  std::vector<std::pair<std::string, bool>> drop;  // identity, not_reading
+  for (auto& [identity, b] : backlogs_) {
+    core::SendResult sent = core::SendResult::kSent;
+    while (!b.messages.empty() &&
+           (sent = core::TrySendMultipart(router_, b.messages.front())) == core::SendResult::kSent) {
+      b.messages.pop_front();
+      --backlogged_;
+      b.progress_ms = now;
+    }
+    if (sent == core::SendResult::kGone) {
+      drop.emplace_back(identity, false);
+    } else if (!b.messages.empty() && now - b.progress_ms >= kStalledClientMs) {
+      drop.emplace_back(identity, true);
+    }
+  }
+  for (const auto& [identity, not_reading] : drop) DropClient(identity, not_reading);
+  for (auto it = backlogs_.begin(); it != backlogs_.end();) {
+    it = it->second.messages.empty() ? backlogs_.erase(it) : std::next(it);
+  }
+}
+
+// Room for every reply the client may have held and an event for every job
+// it may have open, and a turn's worth of immediate replies besides.
+size_t Gateway::Impl::MaxBacklog() const {
+  return size_t{config_.max_client_held} + config_.max_client_jobs + kMaxDrain;
+}
+
+void Gateway::Impl::DropClient(const std::string& identity, bool not_reading) {
+  auto backlog = backlogs_.find(identity);
+  if (backlog != backlogs_.end()) {
+    backlogged_ -= backlog->second.messages.size();
+    backlog->second.messages.clear();  // FlushBacklogs erases it
+  }
+  ZF_LOG(kInfo) << (not_reading ? "client not reading its replies" : "client gone")
                 << "; dropping its held replies and subscriptions";
   metrics_
       .Counter("zfactor_gateway_clients_dropped_total",
                "Clients whose held replies and subscriptions were dropped",
-               {{"reason", full ? "not_reading" : "gone"}})
+               {{"reason", not_reading ? "not_reading" : "gone"}})
       .Increment();
-  dropped_.push_back(envelope.identity);
+  dropped_.push_back(identity);
 }
 
 void Gateway::Impl::CountRequest(const std::string& op, const std::string& outcome,

@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <zmq.hpp>
 
@@ -1144,6 +1145,50 @@ TEST_F(GatewayTest, PerClientLimitsGiveBusyToThatClientOnly) {
   EXPECT_EQ(waited.answer->job, job1);
   Reply after = greedy->Call(Compute(Op::kFactor, "340282366920938463463374607431768211507"));
   ASSERT_TRUE(after.ok) << after.error.message;
+}
+
+// A client within its limits loses no reply, whatever came before: it holds
+// max_client_held - 1 waits (after a history of round trips), the job ends,
+// and every wait is answered at once. The replies meet the client's send
+// pipe at its high-water mark; the gateway keeps them and sends them as the
+// client reads.
+TEST_F(GatewayTest, BurstOfHeldRepliesReachesAClientThatReads) {
+  const uint32_t held = GatewayConfig{}.max_client_held - 1;
+  for (int history : {4, 150, 900}) {
+    SCOPED_TRACE("after " + std::to_string(history) + " round trips");
+    auto client = NewClient();
+    auto other = NewClient();
+    for (int i = 0; i < history; ++i) ASSERT_TRUE(client->Call(Ping()).pong);
+    const std::string n = "3402823669209384634633746074317682" + std::to_string(11000 + history);
+    const std::string job = QueueBig(*other, n);
+    ASSERT_FALSE(job.empty());
+    for (uint32_t i = 0; i < held; ++i) {
+      Request wait = JobOp(Op::kWait, job, 60000);
+      wait.id = int64_t{i};
+      client->Send(wait);
+    }
+    Request stats;
+    stats.op = Op::kStats;
+    double waiting = 0;
+    for (int i = 0; i < 200 && waiting < held; ++i) {
+      Reply r = other->Call(stats);
+      ASSERT_TRUE(r.ok && r.stats);
+      waiting = r.stats->at("waiting_clients");
+      if (waiting < held) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(waiting, held);
+    Reply cancelled = other->Call(JobOp(Op::kCancel, job));
+    ASSERT_TRUE(cancelled.ok) << cancelled.error.message;
+    std::set<int64_t> answered;
+    for (uint32_t i = 0; i < held; ++i) {
+      Reply r = client->RecvReply();
+      if (!r.ok || !r.answer) break;
+      EXPECT_EQ(r.answer->state, JobState::kCancelled);
+      answered.insert(std::get<int64_t>(r.id));
+    }
+    EXPECT_EQ(answered.size(), held);
+    EXPECT_TRUE(client->Call(Ping()).pong);
+  }
 }
 
 }  // namespace
