@@ -184,6 +184,27 @@ Factorization Finish(Factorization f) {
   return f;
 }
 
+// Below 2^64 the word-size engine factors completely in microseconds, with
+// no budget or hooks to honour; every factor it returns is proven (BPSW is
+// exact there).
+Factorization FactorWord(const mpz_class& n) {
+  Factorization f;
+  f.n = n;
+  std::vector<uint64_t> primes;
+  small::Factor64(n.get_ui(), &primes);
+  for (size_t i = 0; i < primes.size();) {
+    size_t j = i;
+    while (j < primes.size() && primes[j] == primes[i]) ++j;
+    f.factors.push_back({mpz_class(static_cast<unsigned long>(primes[i])),
+                         static_cast<unsigned>(j - i), Certainty::kProven});
+    i = j;
+  }
+  const bool single = f.factors.size() == 1 && f.factors[0].exponent == 1;
+  f.verdict = single ? Verdict::kPrime : Verdict::kFullyFactored;
+  f.effort = "word-size engine";
+  return Finish(std::move(f));
+}
+
 }  // namespace
 
 const char* VerdictName(Verdict v) {
@@ -239,6 +260,7 @@ Factorization Factor(const mpz_class& n, const Budget& budget, const Hooks& hook
     f.verdict = Verdict::kUnit;
     return f;
   }
+  if (n < TwoTo64()) return FactorWord(n);
   Job job(budget, hooks);
   std::map<mpz_class, Found> primes;
   std::map<mpz_class, Work> stuck;  // composites the budget did not split
