@@ -137,13 +137,11 @@ proto::Status ResultCache::Init() {
     Statement* stmt;
     const char* sql;
   } const statements[] = {
-      {&select_result_, "SELECT id, value FROM results WHERE kind = ?1 AND n = ?2"},
-      {&touch_result_, "UPDATE results SET seq = ?2 WHERE id = ?1"},
-      {&insert_result_,
-       "INSERT OR IGNORE INTO results(kind, n, value, seq) VALUES(?1, ?2, ?3, ?4)"},
-      {&update_result_, "UPDATE results SET value = ?3, seq = ?4 WHERE kind = ?1 AND n = ?2"},
-      {&evict_results_,
-       "DELETE FROM results WHERE id IN (SELECT id FROM results ORDER BY seq LIMIT ?1)"},
+      {&upsert_result_,
+       "INSERT INTO results(kind, n, value, seq) VALUES(?1, ?2, ?3, ?4) "
+       "ON CONFLICT(kind, n) DO UPDATE SET value = excluded.value, seq = excluded.seq"},
+      {&delete_result_, "DELETE FROM results WHERE kind = ?1 AND n = ?2"},
+      {&touch_result_, "UPDATE results SET seq = ?3 WHERE kind = ?1 AND n = ?2"},
       {&upsert_job_,
        "INSERT OR REPLACE INTO jobs(job, kind, n, state, priority, max_seconds, outcome, seq) "
        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
@@ -164,9 +162,6 @@ proto::Status ResultCache::Init() {
                     static_cast<int>(JobState::kRunning) == 1,
                 "the SQL above compares state codes: queued 0, running 1, final >= 2");
 
-  auto count = db_.QueryInt("SELECT count(*) FROM results");
-  if (!count.ok()) return count.error();
-  entries_ = static_cast<uint64_t>(count.value());
   auto finals = db_.QueryInt("SELECT count(*) FROM jobs WHERE state >= 2");
   if (!finals.ok()) return finals.error();
   final_jobs_ = static_cast<uint64_t>(finals.value());
@@ -175,66 +170,112 @@ proto::Status ResultCache::Init() {
       "coalesce((SELECT max(seq) FROM jobs), 0))");
   if (!seq.ok()) return seq.error();
   next_seq_ = seq.value() + 1;
-  return proto::Status::Ok();
+  return Load();
 }
 
-proto::StatusOr<std::optional<proto::Result>> ResultCache::Read(Kind kind, const std::string& n,
-                                                                int64_t* row) {
-  select_result_.Bind(1, static_cast<int64_t>(kind)).Bind(2, n);
-  auto step = select_result_.Step();
-  if (!step.ok()) {
-    select_result_.Reset();
-    return step.error();
+// The max_entries most recently used rows, into memory; rows beyond them (the
+// bound was lowered since they were written) are deleted.
+proto::Status ResultCache::Load() {
+  auto rows = db_.Prepare("SELECT kind, n, value, seq FROM results ORDER BY seq DESC");
+  if (!rows.ok()) return rows.error();
+  Statement& stmt = rows.value();
+  uint64_t dropped = 0;
+  while (true) {
+    auto step = stmt.Step();
+    if (!step.ok()) return step.error();
+    if (!step.value()) break;
+    const int64_t kind = stmt.ColumnInt(0);
+    const std::string n = stmt.ColumnText(1);
+    if (kind < 0 || kind > 1) return MakeError(ErrorCode::kInternal, "corrupt cache row for " + n);
+    const std::string key = Key(static_cast<Kind>(kind), n);
+    if (hot_.size() >= max_entries_) {
+      dirty_[key] = false;
+      ++dropped;
+      continue;
+    }
+    auto value = DecodeValue(stmt.ColumnText(2));
+    if (!value.ok()) return value.error();
+    if (!value.value().result) return MakeError(ErrorCode::kInternal, "cache row without result");
+    // Rows come most recent first: each goes to the back of the LRU list.
+    lru_.push_back(Entry{key, std::move(*value.value().result), stmt.ColumnInt(3)});
+    hot_[key] = std::prev(lru_.end());
   }
-  if (!step.value()) {
-    select_result_.Reset();
-    return std::optional<proto::Result>();
+  return dropped > 0 ? Flush() : proto::Status::Ok();
+}
+
+std::string ResultCache::Key(Kind kind, const std::string& n) {
+  std::string key(1, static_cast<char>('0' + static_cast<int>(kind)));
+  key += n;
+  return key;
+}
+
+ResultCache::Entry& ResultCache::Put(const std::string& key, proto::Result result, int64_t seq) {
+  auto it = hot_.find(key);
+  if (it != hot_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second);
+    it->second->result = std::move(result);
+    it->second->seq = seq;
+    return *it->second;
   }
-  *row = select_result_.ColumnInt(0);
-  std::string bytes = select_result_.ColumnText(1);
-  select_result_.Reset();
-  auto value = DecodeValue(bytes);
-  if (!value.ok()) return value.error();
-  return value.value().result;
+  lru_.push_front(Entry{key, std::move(result), seq});
+  hot_[key] = lru_.begin();
+  return lru_.front();
 }
 
 ResultCache::~ResultCache() { (void)Flush(); }
 
-proto::Status ResultCache::WriteTouches() {
-  proto::Status status;
-  for (const auto& [row, seq] : touches_) {
-    status = touch_result_.Bind(1, row).Bind(2, seq).Run();
-    if (!status.ok()) break;
-  }
-  touches_.clear();
-  return status;
-}
-
-proto::Status ResultCache::Flush() {
-  if (touches_.empty()) return proto::Status::Ok();
+proto::Status ResultCache::Flush(bool touches) {
+  if (dirty_.empty() && (!touches || touches_.empty())) return proto::Status::Ok();
   proto::Status status = db_.Exec("BEGIN");
   if (!status.ok()) return status;
-  status = WriteTouches();
+  for (const auto& [key, write] : dirty_) {
+    const auto kind = static_cast<int64_t>(key[0] - '0');
+    const std::string n = key.substr(1);
+    if (write) {
+      const Entry& e = *hot_.at(key);
+      status = upsert_result_.Bind(1, kind)
+                   .Bind(2, n)
+                   .BindBlob(3, EncodeValue("", static_cast<Kind>(kind), n, JobState::kDone,
+                                            e.result, std::nullopt))
+                   .Bind(4, e.seq)
+                   .Run();
+    } else {
+      status = delete_result_.Bind(1, kind).Bind(2, n).Run();
+    }
+    if (!status.ok()) break;
+  }
+  if (status.ok() && touches) {
+    for (const auto& [key, seq] : touches_) {
+      status = touch_result_.Bind(1, static_cast<int64_t>(key[0] - '0'))
+                   .Bind(2, key.substr(1))
+                   .Bind(3, seq)
+                   .Run();
+      if (!status.ok()) break;
+    }
+  }
   if (status.ok()) status = db_.Exec("COMMIT");
-  if (!status.ok()) (void)db_.Exec("ROLLBACK");
+  if (!status.ok()) {
+    (void)db_.Exec("ROLLBACK");
+    return status;
+  }
+  dirty_.clear();
+  if (touches) touches_.clear();
   return status;
 }
 
 proto::StatusOr<std::optional<proto::Result>> ResultCache::Lookup(Kind kind, const std::string& n) {
   const Kind other = kind == Kind::kFactor ? Kind::kIsPrime : Kind::kFactor;
   for (Kind have : {kind, other}) {
-    int64_t row = 0;
-    auto stored = Read(have, n, &row);
-    if (!stored.ok()) return stored.error();
-    if (!stored.value()) continue;
-    std::optional<proto::Result> derived = Derive(have, kind, n, *stored.value());
+    const std::string key = Key(have, n);
+    auto it = hot_.find(key);
+    if (it == hot_.end()) continue;
+    std::optional<proto::Result> derived = Derive(have, kind, n, it->second->result);
     if (!derived) continue;
-    Touch(row);
+    lru_.splice(lru_.begin(), lru_, it->second);
+    it->second->seq = next_seq_++;
+    // A dirty entry is written whole, with its new seq; a clean one needs only the seq.
+    if (!dirty_.count(key)) touches_[key] = it->second->seq;
     ++hits_;
-    if (touches_.size() >= kMaxPendingTouches) {
-      proto::Status flushed = Flush();
-      if (!flushed.ok()) return flushed.error();
-    }
     return derived;
   }
   ++misses_;
@@ -243,52 +284,26 @@ proto::StatusOr<std::optional<proto::Result>> ResultCache::Lookup(Kind kind, con
 
 proto::Status ResultCache::Store(Kind kind, const std::string& n, const proto::Result& result) {
   if (!Cacheable(kind, result)) return proto::Status::Ok();
-  const std::string value = EncodeValue("", kind, n, JobState::kDone, result, std::nullopt);
-  const int64_t seq = next_seq_++;
-  // One transaction: the pending last-access updates, then the entry.
-  proto::Status status = db_.Exec("BEGIN");
-  if (!status.ok()) return status;
-  status = WriteTouches();
-  bool inserted = false;
-  if (status.ok()) {
-    status = insert_result_.Bind(1, static_cast<int64_t>(kind))
-                 .Bind(2, n)
-                 .BindBlob(3, value)
-                 .Bind(4, seq)
-                 .Run();
-  }
-  if (status.ok()) {
-    inserted = db_.Changes() == 1;
-    if (!inserted) {
-      status = update_result_.Bind(1, static_cast<int64_t>(kind))
-                   .Bind(2, n)
-                   .BindBlob(3, value)
-                   .Bind(4, seq)
-                   .Run();
-    }
-  }
-  if (status.ok()) status = db_.Exec("COMMIT");
-  if (!status.ok()) {
-    (void)db_.Exec("ROLLBACK");
-    return status;
-  }
-  if (inserted) ++entries_;
-  return entries_ > max_entries_ ? Evict() : proto::Status::Ok();
+  const std::string key = Key(kind, n);
+  Put(key, result, next_seq_++);
+  dirty_[key] = true;
+  touches_.erase(key);
+  if (hot_.size() > max_entries_) Evict();
+  return proto::Status::Ok();
 }
 
-proto::Status ResultCache::Evict() {
-  proto::Status flushed = Flush();
-  if (!flushed.ok()) return flushed;
+void ResultCache::Evict() {
   // Evict down to max - slack (1/64 of the bound) so eviction runs once per
   // many inserts rather than on every one.
   const uint64_t slack = max_entries_ / 64;
-  const uint64_t excess = entries_ - max_entries_ + slack;
-  proto::Status status = evict_results_.Bind(1, static_cast<int64_t>(excess)).Run();
-  if (!status.ok()) return status;
-  const uint64_t removed = static_cast<uint64_t>(db_.Changes());
-  entries_ -= std::min(entries_, removed);
-  evictions_ += removed;
-  return proto::Status::Ok();
+  while (hot_.size() > max_entries_ - slack && !lru_.empty()) {
+    const std::string key = std::move(lru_.back().key);
+    lru_.pop_back();
+    hot_.erase(key);
+    touches_.erase(key);
+    dirty_[key] = false;
+    ++evictions_;
+  }
 }
 
 proto::Status ResultCache::PutJob(const JobRecord& r) {

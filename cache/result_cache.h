@@ -1,6 +1,13 @@
-// The gateway's result cache: an embedded SQLite database (WAL mode) holding
-// finished results by (kind, n) with LRU eviction, and job records by job id,
-// so answers and `get JOB` survive a gateway restart.
+// The gateway's result cache: finished results by (kind, n) with LRU
+// eviction, and job records by job id, so answers and `get JOB` survive a
+// gateway restart.
+//
+// Results live in memory (a bounded LRU map, loaded from disk at open):
+// lookups never touch the disk. An embedded SQLite database (WAL mode) keeps
+// them across restarts, written behind: Store() and eviction only mark
+// entries dirty, and Flush() writes every dirty entry in one transaction (the
+// gateway flushes every loop turn), so a crash loses at most the writes of
+// the last turn. Job records are written at once.
 //
 // Values are stored in the wire encoding (proto::EncodeInternal of a
 // `result` message), so there is one format for a Result everywhere.
@@ -15,6 +22,7 @@
 #define ZFACTOR_CACHE_RESULT_CACHE_H_
 
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,8 +39,6 @@ using core::Database;
 using core::Statement;
 
 inline constexpr int kSchemaVersion = 1;
-// Lookups flush their last-access updates at the latest after this many hits.
-inline constexpr size_t kMaxPendingTouches = 4096;
 
 // What the cache remembers of one job.
 struct JobRecord {
@@ -61,30 +67,34 @@ std::optional<proto::Result> Derive(proto::Kind have, proto::Kind want, const st
 
 class ResultCache {
  public:
-  // Opens or creates the cache at `path`. `max_entries` (>= 1) bounds the
-  // results table and, separately, the finished job records. An unreadable
-  // or foreign file, or an unknown schema version, is an Error.
+  // Opens or creates the cache at `path` and loads its results into memory,
+  // most recently used first. `max_entries` (>= 1) bounds the results (in
+  // memory and on disk alike: about 300 bytes of memory each) and,
+  // separately, the finished job records. An unreadable or foreign file, or
+  // an unknown schema version, is an Error.
   static proto::StatusOr<std::unique_ptr<ResultCache>> Open(const std::string& path,
                                                             uint64_t max_entries);
-  ~ResultCache();  // flushes pending last-access updates (best effort)
+  ~ResultCache();  // flushes (best effort)
   ResultCache(const ResultCache&) = delete;
   ResultCache& operator=(const ResultCache&) = delete;
 
   // The result for (kind, n), directly or derived from the other kind's
   // entry (see Derive). Counts a hit or a miss and marks the entry used.
+  // Memory only.
   proto::StatusOr<std::optional<proto::Result>> Lookup(proto::Kind kind, const std::string& n);
 
   // Stores a result if Cacheable (otherwise does nothing), replacing any
   // entry for (kind, n), then evicts least-recently-used entries in batches
-  // when over max_entries.
+  // when over max_entries. Memory only: the disk follows at Flush().
   proto::Status Store(proto::Kind kind, const std::string& n, const proto::Result& result);
 
-  // Writes the pending last-access updates of Lookup() in one transaction.
-  // Lookups only record them in memory (a write per hit would bound the hit
-  // rate by commit latency); eviction and the destructor flush first, and the
-  // owner should call this now and then (the gateway does every loop turn).
-  // Losing them in a crash only perturbs the eviction order.
-  proto::Status Flush();
+  // Writes what changed since the last flush in one transaction: stored and
+  // evicted results and, with `touches`, the last-access order of the
+  // entries looked up (that only orders eviction after a restart, so the
+  // owner may write it less often than the results).
+  proto::Status Flush(bool touches = true);
+  // Stored or evicted results not yet written.
+  size_t unwritten() const { return dirty_.size(); }
 
   // Inserts or replaces a job record.
   proto::Status PutJob(const JobRecord& record);
@@ -94,38 +104,48 @@ class ResultCache {
   // Every job record not in a final state, oldest first.
   proto::StatusOr<std::vector<JobRecord>> OpenJobs();
 
-  uint64_t entries() const { return entries_; }
+  uint64_t entries() const { return hot_.size(); }
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
   uint64_t evictions() const { return evictions_; }
   uint64_t max_entries() const { return max_entries_; }
 
  private:
+  // One cached result; `key` is Key(kind, n).
+  struct Entry {
+    std::string key;
+    proto::Result result;
+    int64_t seq = 0;  // last access, the LRU order written to disk
+  };
+  using Lru = std::list<Entry>;  // most recently used first
+
   ResultCache(Database db, uint64_t max_entries) : db_(std::move(db)), max_entries_(max_entries) {}
   proto::Status Init();
-  proto::StatusOr<std::optional<proto::Result>> Read(proto::Kind kind, const std::string& n,
-                                                     int64_t* row);
-  void Touch(int64_t row) { touches_[row] = next_seq_++; }
-  proto::Status WriteTouches();  // inside a transaction the caller opened
-  proto::Status Evict();
+  proto::Status Load();
+  static std::string Key(proto::Kind kind, const std::string& n);
+  // Inserts or replaces (and marks used) without marking it dirty.
+  Entry& Put(const std::string& key, proto::Result result, int64_t seq);
+  void Evict();
   proto::Status PruneJobs();
   proto::StatusOr<JobRecord> ReadJob(Statement& stmt);
 
   Database db_;
   uint64_t max_entries_;
   int64_t next_seq_ = 1;
-  uint64_t entries_ = 0;
   uint64_t final_jobs_ = 0;
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
   uint64_t evictions_ = 0;
-  std::unordered_map<int64_t, int64_t> touches_;  // results row -> new seq, not yet written
 
-  Statement select_result_;
+  Lru lru_;
+  std::unordered_map<std::string, Lru::iterator> hot_;  // key -> its entry in lru_
+  // Keys whose row must be written (present in hot_) or deleted (absent).
+  std::unordered_map<std::string, bool> dirty_;  // key -> true: write, false: delete
+  std::unordered_map<std::string, int64_t> touches_;  // key -> seq, for clean entries used
+
+  Statement upsert_result_;
+  Statement delete_result_;
   Statement touch_result_;
-  Statement insert_result_;
-  Statement update_result_;
-  Statement evict_results_;
   Statement upsert_job_;
   Statement set_job_state_;
   Statement select_job_;

@@ -259,7 +259,10 @@ void Gateway::Impl::Tick(int64_t now) {
     stats_outstanding_ = false;
   }
   AnswerStatsWaiters(/*only_expired=*/true, now);
-  proto::Status flushed = cache_->Flush();
+  // Results are written every turn, the lookups' LRU order once a second.
+  const bool touches = now >= next_touch_flush_ms_;
+  if (touches) next_touch_flush_ms_ = now + kTouchFlushMs;
+  proto::Status flushed = cache_->Flush(touches);
   if (!flushed.ok()) {
     ZF_LOG(kError) << "cache flush failed: " << flushed.error().message;
   }

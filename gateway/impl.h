@@ -66,6 +66,8 @@ constexpr int kMaxPollMs = 100;
 // nothing for kStalledClientMs belongs to a client that stopped reading.
 constexpr int kBacklogRetryMs = 2;
 constexpr int64_t kStalledClientMs = 10000;
+// The cache's LRU order (which only matters after a restart) is written this often.
+constexpr int64_t kTouchFlushMs = 1000;
 // At stop, held replies are released and get this long to reach their clients.
 constexpr int kStopFlushMs = 200;
 // Frames larger than this are dropped by ZeroMQ before they reach the codec
@@ -303,6 +305,7 @@ class Gateway::Impl {
   int64_t last_broker_ms_ = -1;
   int64_t next_heartbeat_ms_ = 0;
   int64_t next_reconcile_ms_ = 0;
+  int64_t next_touch_flush_ms_ = 0;
   bool broker_was_down_ = false;
   std::mt19937_64 rng_{std::random_device{}()};
 

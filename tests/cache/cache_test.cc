@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -144,6 +145,57 @@ TEST(CacheTest, SurvivesReopen) {
   auto got = Get(*cache, Kind::kFactor, "12");
   ASSERT_TRUE(got);
   EXPECT_EQ(*got, FactorResult12());
+}
+
+// Writes are grouped: Store() only changes memory, Flush() writes the group.
+// A process that dies (no destructor) loses the stores after its last flush
+// and nothing before it.
+TEST(CacheTest, ACrashLosesOnlyTheUnflushedGroup) {
+  TempPath tmp;
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto cache = ResultCache::Open(tmp.path(), 100);
+    if (!cache.ok()) _exit(1);
+    if (!cache.value()->Store(Kind::kFactor, "12", FactorResult12()).ok()) _exit(2);
+    if (cache.value()->unwritten() != 1 || !cache.value()->Flush().ok()) _exit(3);
+    if (cache.value()->unwritten() != 0) _exit(4);
+    if (!cache.value()->Store(Kind::kIsPrime, "97", Status("P")).ok()) _exit(5);
+    _exit(0);  // as SIGKILL would: no destructor, no flush
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  auto cache = OpenOrDie(tmp.path());
+  ASSERT_NE(cache, nullptr);
+  EXPECT_EQ(cache->entries(), 1u);
+  EXPECT_TRUE(Get(*cache, Kind::kFactor, "12"));
+  EXPECT_FALSE(Get(*cache, Kind::kIsPrime, "97"));
+}
+
+// Evictions reach the disk too: a reopened cache holds what memory held.
+TEST(CacheTest, EvictionsAreWrittenAndALowerBoundTrimsAtOpen) {
+  TempPath tmp;
+  {
+    auto cache = OpenOrDie(tmp.path(), 3);
+    ASSERT_NE(cache, nullptr);
+    for (const char* n : {"2", "3", "5", "7"})
+      ASSERT_TRUE(cache->Store(Kind::kIsPrime, n, Status("P")).ok());
+    ASSERT_TRUE(cache->Flush().ok());
+  }
+  {
+    auto cache = OpenOrDie(tmp.path(), 3);
+    ASSERT_NE(cache, nullptr);
+    EXPECT_EQ(cache->entries(), 3u);
+    EXPECT_FALSE(Get(*cache, Kind::kIsPrime, "2"));
+  }
+  auto cache = OpenOrDie(tmp.path(), 2);  // the bound lowered: the oldest row goes
+  ASSERT_NE(cache, nullptr);
+  EXPECT_EQ(cache->entries(), 2u);
+  EXPECT_FALSE(Get(*cache, Kind::kIsPrime, "3"));
+  EXPECT_TRUE(Get(*cache, Kind::kIsPrime, "5"));
+  EXPECT_TRUE(Get(*cache, Kind::kIsPrime, "7"));
 }
 
 TEST(CacheTest, EvictsLeastRecentlyUsed) {
