@@ -1,7 +1,7 @@
 // Wire-level consistency check of an answer: what every receiver of a result
 // (the gateway before caching, the CLI before printing, tests) applies, so a
 // wrong factorization is never stored or shown as if it were right.
-// Depends on proto and GMP only.
+// Depends on proto, GMP and the word-size engine (math/small) only.
 #ifndef ZFACTOR_COMPUTE_CHECK_H_
 #define ZFACTOR_COMPUTE_CHECK_H_
 
