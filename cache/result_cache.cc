@@ -1,6 +1,7 @@
 #include "cache/result_cache.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "proto/codec.h"
 
@@ -99,14 +100,14 @@ proto::StatusOr<std::unique_ptr<ResultCache>> ResultCache::Open(const std::strin
   auto db = Database::Open(path);
   if (!db.ok()) return db.error();
   std::unique_ptr<ResultCache> cache(new ResultCache(std::move(db).value(), max_entries));
-  proto::Status status = cache->Init();
+  proto::Status status = cache->Init(path);
   if (!status.ok()) {
     return MakeError(status.error().code, "cache " + path + ": " + status.error().message);
   }
   return cache;
 }
 
-proto::Status ResultCache::Init() {
+proto::Status ResultCache::Init(const std::string& path) {
   // The first read fails here on a file that is not an SQLite database.
   auto version = db_.QueryInt("PRAGMA user_version");
   if (!version.ok()) return version.error();
@@ -137,11 +138,6 @@ proto::Status ResultCache::Init() {
     Statement* stmt;
     const char* sql;
   } const statements[] = {
-      {&upsert_result_,
-       "INSERT INTO results(kind, n, value, seq) VALUES(?1, ?2, ?3, ?4) "
-       "ON CONFLICT(kind, n) DO UPDATE SET value = excluded.value, seq = excluded.seq"},
-      {&delete_result_, "DELETE FROM results WHERE kind = ?1 AND n = ?2"},
-      {&touch_result_, "UPDATE results SET seq = ?3 WHERE kind = ?1 AND n = ?2"},
       {&upsert_job_,
        "INSERT OR REPLACE INTO jobs(job, kind, n, state, priority, max_seconds, outcome, seq) "
        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
@@ -170,6 +166,9 @@ proto::Status ResultCache::Init() {
       "coalesce((SELECT max(seq) FROM jobs), 0))");
   if (!seq.ok()) return seq.error();
   next_seq_ = seq.value() + 1;
+  auto writer = Writer::Open(path);
+  if (!writer.ok()) return writer.error();
+  writer_ = std::move(writer).value();
   return Load();
 }
 
@@ -200,7 +199,7 @@ proto::Status ResultCache::Load() {
     lru_.push_back(Entry{key, std::move(*value.value().result), stmt.ColumnInt(3)});
     hot_[key] = std::prev(lru_.end());
   }
-  return dropped > 0 ? Flush() : proto::Status::Ok();
+  return dropped > 0 ? Sync() : proto::Status::Ok();
 }
 
 std::string ResultCache::Key(Kind kind, const std::string& n) {
@@ -222,44 +221,154 @@ ResultCache::Entry& ResultCache::Put(const std::string& key, proto::Result resul
   return lru_.front();
 }
 
-ResultCache::~ResultCache() { (void)Flush(); }
+ResultCache::~ResultCache() { (void)Sync(); }
 
 proto::Status ResultCache::Flush(bool touches) {
-  if (dirty_.empty() && (!touches || touches_.empty())) return proto::Status::Ok();
-  proto::Status status = db_.Exec("BEGIN");
-  if (!status.ok()) return status;
+  std::vector<RowOp> ops;
+  ops.reserve(dirty_.size() + (touches ? touches_.size() : 0));
   for (const auto& [key, write] : dirty_) {
-    const auto kind = static_cast<int64_t>(key[0] - '0');
-    const std::string n = key.substr(1);
+    RowOp op;
+    op.kind = static_cast<Kind>(key[0] - '0');
+    op.n = key.substr(1);
     if (write) {
       const Entry& e = *hot_.at(key);
-      status = upsert_result_.Bind(1, kind)
-                   .Bind(2, n)
-                   .BindBlob(3, EncodeValue("", static_cast<Kind>(kind), n, JobState::kDone,
-                                            e.result, std::nullopt))
-                   .Bind(4, e.seq)
-                   .Run();
+      op.result = e.result;
+      op.seq = e.seq;
     } else {
-      status = delete_result_.Bind(1, kind).Bind(2, n).Run();
+      op.type = RowOp::Type::kDelete;
+    }
+    ops.push_back(std::move(op));
+  }
+  dirty_.clear();
+  if (touches) {
+    for (const auto& [key, seq] : touches_) {
+      RowOp op;
+      op.type = RowOp::Type::kTouch;
+      op.kind = static_cast<Kind>(key[0] - '0');
+      op.n = key.substr(1);
+      op.seq = seq;
+      ops.push_back(std::move(op));
+    }
+    touches_.clear();
+  }
+  if (!ops.empty()) writer_->Hand(std::move(ops));
+  return writer_->TakeError();
+}
+
+proto::Status ResultCache::Sync() {
+  if (!writer_) return proto::Status::Ok();
+  proto::Status status = Flush();
+  writer_->Wait();
+  proto::Status written = writer_->TakeError();
+  return status.ok() ? written : status;
+}
+
+// ------------------------------------------------------------------ Writer
+
+proto::StatusOr<std::unique_ptr<ResultCache::Writer>> ResultCache::Writer::Open(
+    const std::string& path) {
+  auto db = Database::Open(path);
+  if (!db.ok()) return db.error();
+  std::unique_ptr<Writer> w(new Writer(std::move(db).value()));
+  proto::Status status = w->db_.Exec("PRAGMA synchronous=NORMAL");
+  if (!status.ok()) return status.error();
+  struct {
+    Statement* stmt;
+    const char* sql;
+  } const statements[] = {
+      {&w->upsert_,
+       "INSERT INTO results(kind, n, value, seq) VALUES(?1, ?2, ?3, ?4) "
+       "ON CONFLICT(kind, n) DO UPDATE SET value = excluded.value, seq = excluded.seq"},
+      {&w->delete_, "DELETE FROM results WHERE kind = ?1 AND n = ?2"},
+      {&w->touch_, "UPDATE results SET seq = ?3 WHERE kind = ?1 AND n = ?2"},
+  };
+  for (const auto& s : statements) {
+    auto prepared = w->db_.Prepare(s.sql);
+    if (!prepared.ok()) return prepared.error();
+    *s.stmt = std::move(prepared).value();
+  }
+  w->thread_ = std::thread([raw = w.get()] { raw->Loop(); });
+  return w;
+}
+
+ResultCache::Writer::~Writer() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void ResultCache::Writer::Hand(std::vector<RowOp> ops) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queue_.empty()) {
+      queue_ = std::move(ops);
+    } else {
+      queue_.insert(queue_.end(), std::make_move_iterator(ops.begin()),
+                    std::make_move_iterator(ops.end()));
+    }
+  }
+  cv_.notify_all();
+}
+
+void ResultCache::Writer::Wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return queue_.empty() && !busy_; });
+}
+
+proto::Status ResultCache::Writer::TakeError() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!error_) return proto::Status::Ok();
+  proto::Error e = std::move(*error_);
+  error_.reset();
+  return e;
+}
+
+// Everything handed over while the last commit ran goes into the next one.
+void ResultCache::Writer::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and nothing left to write
+    std::vector<RowOp> ops;
+    ops.swap(queue_);
+    busy_ = true;
+    lock.unlock();
+    proto::Status status = Commit(ops);
+    lock.lock();
+    busy_ = false;
+    if (!status.ok()) error_ = status.error();
+    cv_.notify_all();
+  }
+}
+
+proto::Status ResultCache::Writer::Commit(const std::vector<RowOp>& ops) {
+  proto::Status status = db_.Exec("BEGIN");
+  if (!status.ok()) return status;
+  for (const RowOp& op : ops) {
+    const auto kind = static_cast<int64_t>(op.kind);
+    switch (op.type) {
+      case RowOp::Type::kWrite:
+        status = upsert_.Bind(1, kind)
+                     .Bind(2, op.n)
+                     .BindBlob(3, EncodeValue("", op.kind, op.n, JobState::kDone, op.result,
+                                              std::nullopt))
+                     .Bind(4, op.seq)
+                     .Run();
+        break;
+      case RowOp::Type::kDelete:
+        status = delete_.Bind(1, kind).Bind(2, op.n).Run();
+        break;
+      case RowOp::Type::kTouch:
+        status = touch_.Bind(1, kind).Bind(2, op.n).Bind(3, op.seq).Run();
+        break;
     }
     if (!status.ok()) break;
   }
-  if (status.ok() && touches) {
-    for (const auto& [key, seq] : touches_) {
-      status = touch_result_.Bind(1, static_cast<int64_t>(key[0] - '0'))
-                   .Bind(2, key.substr(1))
-                   .Bind(3, seq)
-                   .Run();
-      if (!status.ok()) break;
-    }
-  }
   if (status.ok()) status = db_.Exec("COMMIT");
-  if (!status.ok()) {
-    (void)db_.Exec("ROLLBACK");
-    return status;
-  }
-  dirty_.clear();
-  if (touches) touches_.clear();
+  if (!status.ok()) (void)db_.Exec("ROLLBACK");
   return status;
 }
 

@@ -5,9 +5,12 @@
 // Results live in memory (a bounded LRU map, loaded from disk at open):
 // lookups never touch the disk. An embedded SQLite database (WAL mode) keeps
 // them across restarts, written behind: Store() and eviction only mark
-// entries dirty, and Flush() writes every dirty entry in one transaction (the
-// gateway flushes every loop turn), so a crash loses at most the writes of
-// the last turn. Job records are written at once.
+// entries dirty, Flush() hands every dirty entry to a writer thread (the
+// gateway flushes every loop turn), and the writer commits what it has been
+// handed in one transaction on a connection of its own. So the owner's
+// thread never waits for the disk on results, and a crash loses at most
+// the groups handed over and not yet committed (milliseconds of them).
+// Job records are written at once, on the owner's thread.
 //
 // Values are stored in the wire encoding (proto::EncodeInternal of a
 // `result` message), so there is one format for a Result everywhere.
@@ -21,9 +24,12 @@
 #ifndef ZFACTOR_CACHE_RESULT_CACHE_H_
 #define ZFACTOR_CACHE_RESULT_CACHE_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -74,7 +80,7 @@ class ResultCache {
   // an unknown schema version, is an Error.
   static proto::StatusOr<std::unique_ptr<ResultCache>> Open(const std::string& path,
                                                             uint64_t max_entries);
-  ~ResultCache();  // flushes (best effort)
+  ~ResultCache();  // syncs (best effort)
   ResultCache(const ResultCache&) = delete;
   ResultCache& operator=(const ResultCache&) = delete;
 
@@ -88,12 +94,15 @@ class ResultCache {
   // when over max_entries. Memory only: the disk follows at Flush().
   proto::Status Store(proto::Kind kind, const std::string& n, const proto::Result& result);
 
-  // Writes what changed since the last flush in one transaction: stored and
+  // Hands what changed since the last flush to the writer thread: stored and
   // evicted results and, with `touches`, the last-access order of the
   // entries looked up (that only orders eviction after a restart, so the
-  // owner may write it less often than the results).
+  // owner may hand it over less often than the results). Returns the error
+  // of a write that failed since the last call, if any.
   proto::Status Flush(bool touches = true);
-  // Stored or evicted results not yet written.
+  // Flush(), then waits until the writer has committed everything.
+  proto::Status Sync();
+  // Stored or evicted results not yet handed to the writer.
   size_t unwritten() const { return dirty_.size(); }
 
   // Inserts or replaces a job record.
@@ -119,8 +128,41 @@ class ResultCache {
   };
   using Lru = std::list<Entry>;  // most recently used first
 
+  // One row change for the writer: kind and n, and what to write.
+  struct RowOp {
+    enum class Type { kWrite, kDelete, kTouch } type = Type::kWrite;
+    proto::Kind kind = proto::Kind::kFactor;
+    std::string n;
+    proto::Result result;  // kWrite
+    int64_t seq = 0;       // kWrite, kTouch
+  };
+  // The writer thread: commits the row changes handed to it, on its own connection.
+  class Writer {
+   public:
+    static proto::StatusOr<std::unique_ptr<Writer>> Open(const std::string& path);
+    ~Writer();  // commits what it holds, then stops
+    void Hand(std::vector<RowOp> ops);
+    void Wait();                 // until everything handed over is committed
+    proto::Status TakeError();  // the last failed commit's error, once
+
+   private:
+    explicit Writer(Database db) : db_(std::move(db)) {}
+    void Loop();
+    proto::Status Commit(const std::vector<RowOp>& ops);
+
+    Database db_;
+    Statement upsert_, delete_, touch_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::vector<RowOp> queue_;
+    bool busy_ = false;
+    bool stop_ = false;
+    std::optional<proto::Error> error_;
+    std::thread thread_;
+  };
+
   ResultCache(Database db, uint64_t max_entries) : db_(std::move(db)), max_entries_(max_entries) {}
-  proto::Status Init();
+  proto::Status Init(const std::string& path);
   proto::Status Load();
   static std::string Key(proto::Kind kind, const std::string& n);
   // Inserts or replaces (and marks used) without marking it dirty.
@@ -143,9 +185,7 @@ class ResultCache {
   std::unordered_map<std::string, bool> dirty_;  // key -> true: write, false: delete
   std::unordered_map<std::string, int64_t> touches_;  // key -> seq, for clean entries used
 
-  Statement upsert_result_;
-  Statement delete_result_;
-  Statement touch_result_;
+  std::unique_ptr<Writer> writer_;  // declared after db_: closed first
   Statement upsert_job_;
   Statement set_job_state_;
   Statement select_job_;

@@ -41,10 +41,10 @@ bool BelowPowerOfTwo(const std::string& n, int bits) {
 proto::Status Gateway::Impl::Init() {
   if (config_.heartbeat_ms < 1 || config_.reconcile_ms < 1 || config_.inline_factor_bits < 0 ||
       config_.stats_timeout_ms < 0 || config_.inline_budget_ms < 0 ||
-      config_.max_client_jobs < 1 || config_.max_client_held < 1) {
+      config_.max_client_jobs < 1 || config_.max_client_held < 1 || config_.compute_threads < 0) {
     return MakeError(ErrorCode::kBadRequest,
                      "heartbeat-ms, reconcile-ms and the per-client limits must be >= 1, "
-                     "the inline limits >= 0");
+                     "the inline limits and compute threads >= 0");
   }
   two_pow_ = PowerOfTwoDecimal(std::min(config_.inline_factor_bits, 1 << 16));
 
@@ -86,6 +86,9 @@ proto::Status Gateway::Impl::Init() {
   auto bound = core::Bind(router_, config_.listen);
   if (!bound.ok()) return bound.error();
   listen_endpoint_ = bound.value();
+  pool_ = std::make_unique<InlinePool>(config_.compute_threads > 0
+                                           ? config_.compute_threads
+                                           : static_cast<int>(std::thread::hardware_concurrency()));
 
   proto::Status served = metrics_.Serve(config_.metrics);
   if (!served.ok()) return served;
@@ -99,6 +102,8 @@ proto::Status Gateway::Impl::Init() {
   open_jobs_metric_ =
       &metrics_.Gauge("zfactor_gateway_open_jobs", "Jobs the gateway follows that have not ended");
   waiting_metric_ = &metrics_.Gauge("zfactor_gateway_waiting_clients", "Replies held for clients");
+  inline_queue_metric_ = &metrics_.Gauge("zfactor_gateway_inline_queue",
+                                         "Inline numbers queued or running on the compute threads");
   backlog_metric_ = &metrics_.Gauge("zfactor_gateway_backlogged_replies",
                                     "Replies and events waiting for a client's full send pipe");
   broker_up_metric_ =
@@ -109,9 +114,10 @@ proto::Status Gateway::Impl::Init() {
       &metrics_.Counter("zfactor_gateway_events_total", "Job-end events sent to clients");
   reconcile_metric_ = &metrics_.Counter("zfactor_gateway_reconcile_submits_total",
                                         "Open jobs submitted again to reconcile with the broker");
-  for (const char* kind : {"isprime", "factor"}) {
-    metrics_.Counter("zfactor_gateway_inline_answers_total", "Numbers answered inline",
-                     {{"kind", kind}});
+  for (Kind kind : {Kind::kFactor, Kind::kIsPrime}) {
+    inline_metric_[static_cast<int>(kind)] =
+        &metrics_.Counter("zfactor_gateway_inline_answers_total", "Numbers answered inline",
+                          {{"kind", proto::KindName(kind)}});
   }
   reported_hits_ = cache_->hits();
   reported_misses_ = cache_->misses();
@@ -143,9 +149,10 @@ void Gateway::Impl::Run(const std::atomic<bool>& stop) {
   while (!stop.load() && !core::StopRequested()) {
     zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0},
                                {dealer_.handle(), 0, ZMQ_POLLIN, 0},
-                               {sub_.handle(), 0, ZMQ_POLLIN, 0}};
+                               {sub_.handle(), 0, ZMQ_POLLIN, 0},
+                               {nullptr, pool_->fd(), ZMQ_POLLIN, 0}};
     try {
-      zmq::poll(items, 3, std::chrono::milliseconds(PollTimeoutMs(core::NowMs())));
+      zmq::poll(items, 4, std::chrono::milliseconds(PollTimeoutMs(core::NowMs())));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       ZF_LOG(kError) << "poll failed: " << e.what();
@@ -168,12 +175,23 @@ void Gateway::Impl::Run(const std::atomic<bool>& stop) {
         ZF_LOG(kError) << "internal error on a result message: " << e.what();
       }
     }
+    if (items[3].revents & ZMQ_POLLIN) {
+      for (InlinePool::Done& done : pool_->Drain()) {
+        try {
+          OnInlineDone(std::move(done));
+        } catch (const std::exception& e) {
+          ZF_LOG(kError) << "internal error on an inline answer: " << e.what();
+        }
+      }
+    }
     const int64_t clients_until = core::NowMs() + kClientTurnMs;
     for (int i = 0; i < kMaxDrain && (items[0].revents & ZMQ_POLLIN); ++i) {
       if (i > 0 && core::NowMs() >= clients_until) break;
       if (!core::RecvMultipart(router_, &frames, zmq::recv_flags::dontwait)) break;
       OnClientMessage(frames);
     }
+    pool_->Submit(std::move(to_compute_));
+    to_compute_.clear();
     try {
       Tick(core::NowMs());
     } catch (const std::exception& e) {
@@ -298,6 +316,7 @@ void Gateway::Impl::UpdateGauges() {
   open_jobs_metric_->Set(static_cast<double>(jobs_.size()));
   waiting_metric_->Set(static_cast<double>(pending_.size() + stats_waiters_.size()));
   backlog_metric_->Set(static_cast<double>(backlogged_));
+  inline_queue_metric_->Set(static_cast<double>(pool_->outstanding()));
   broker_up_metric_->Set(BrokerDown(core::NowMs()) || last_broker_ms_ < 0 ? 0 : 1);
 }
 

@@ -10,7 +10,9 @@
 //   ...
 //   gateway.value()->Stop();  loop.join();
 //
-// One thread runs the loop; everything but Stop() belongs to that thread.
+// One thread runs the loop (sockets, cache, jobs); the inline math runs on
+// compute threads of its own (gateway/inline_pool.h). Everything but Stop()
+// belongs to the loop's thread.
 #ifndef ZFACTOR_GATEWAY_GATEWAY_H_
 #define ZFACTOR_GATEWAY_GATEWAY_H_
 
@@ -36,8 +38,12 @@ struct GatewayConfig {
   size_t inline_prime_digits = 1000;  // isprime inline up to this many digits (BPSW ~25 ms)
   uint32_t max_wait_ms = 600000;      // cap on wait_ms and timeout_ms
   int heartbeat_ms = 1000;            // broker heartbeat interval
+  // Threads doing the inline math (the I/O thread never does): 0 means one
+  // per core.
+  int compute_threads = 0;
   // Inline work one request may do before its remaining small numbers are
-  // queued as jobs instead, so one batch cannot stall every other client.
+  // queued as jobs instead, so one batch cannot hold the compute threads
+  // from every other client.
   int inline_budget_ms = 50;
   // How long a stats request waits for the broker's stats_reply.
   int stats_timeout_ms = 1000;

@@ -20,6 +20,7 @@
 
 #include "cache/result_cache.h"
 #include "gateway/gateway.h"
+#include "gateway/inline_pool.h"
 #include "monitoring/metrics.h"
 #include "proto/messages.h"
 
@@ -44,9 +45,8 @@ using proto::RequestId;
 constexpr int kLiveness = 3;
 // At most this many messages per socket per loop turn, so no socket starves the others.
 constexpr int kMaxDrain = 256;
-// Client requests are read for at most this long per turn (the last one may
-// overrun by its own inline work, at most about inline_budget_ms): the broker
-// and the result stream are served in between, and ZeroMQ's fair queueing
+// Client requests are read for at most this long per turn: the broker, the
+// result stream and the inline answers are served in between, and ZeroMQ's fair queueing
 // across connections keeps one client's flood from delaying the others by
 // more than a turn.
 constexpr int64_t kClientTurnMs = 50;
@@ -97,9 +97,11 @@ struct Subscriber {
   RequestId id;
 };
 
-// One element of a held reply: a fixed item, or the open job it follows.
+// One element of a held reply: a fixed item, the open job it follows, or
+// inline math still running on the compute threads.
 struct Slot {
   uint32_t index = 0;
+  bool computing = false;    // an InlinePool task will fill it
   std::string job;           // non-empty: answered from this open job
   std::optional<Item> item;  // otherwise the answer or error
   uint32_t retry_after_ms = 0;
@@ -119,6 +121,8 @@ struct Pending {
   bool cancel = false;  // until the broker's cancel_ack, or the deadline
   bool cancel_acked = false;
   bool progress = false;  // get/wait asked for the running job's progress
+  // While slots compute: the request, for a number that turns out to need a job.
+  std::shared_ptr<const Request> request;
 };
 
 // A job this gateway follows (open jobs only; final ones live in the cache).
@@ -208,7 +212,10 @@ class Gateway::Impl {
   // ---- inbound
   void OnClientMessage(std::vector<zmq::message_t>& frames);
   void HandleRequest(const Envelope& envelope, Request request, int64_t received_ms);
-  void HandleCompute(Pending pending, const Request& request);
+  void HandleCompute(Pending pending, Request request);
+  // An inline task finished: its slot gets the answer, or a job when the
+  // number needs a worker after all.
+  void OnInlineDone(InlinePool::Done done);
   void HandleJobOp(Pending pending, const Request& request);
   void HandleStats(const Envelope& envelope, const RequestId& id, int64_t received_ms);
   void OnBrokerMessage(const std::vector<zmq::message_t>& frames);
@@ -281,6 +288,8 @@ class Gateway::Impl {
   zmq::socket_t dealer_{context_, zmq::socket_type::dealer};
   zmq::socket_t sub_{context_, zmq::socket_type::sub};
   std::unique_ptr<cache::ResultCache> cache_;
+  std::unique_ptr<InlinePool> pool_;
+  std::vector<InlinePool::Task> to_compute_;  // this turn's inline numbers, submitted at its end
   std::string two_pow_;  // decimal 2^inline_factor_bits
 
   std::unordered_map<std::string, Job> jobs_;
@@ -326,6 +335,8 @@ class Gateway::Impl {
   prometheus::Gauge* open_jobs_metric_ = nullptr;
   prometheus::Gauge* waiting_metric_ = nullptr;
   prometheus::Gauge* backlog_metric_ = nullptr;
+  prometheus::Gauge* inline_queue_metric_ = nullptr;
+  prometheus::Counter* inline_metric_[2] = {nullptr, nullptr};  // by proto::Kind
   prometheus::Gauge* broker_up_metric_ = nullptr;
   prometheus::Counter* submitted_metric_ = nullptr;
   prometheus::Counter* events_metric_ = nullptr;

@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
                "factor inline (in the gateway) when n < 2^this");
   flags.Define("inline-prime-digits", &inline_prime_digits,
                "isprime inline for numbers of at most this many digits");
+  flags.Define("compute-threads", &config.compute_threads,
+               "threads for the inline math (0: one per core)");
   flags.Define("max-wait-ms", &max_wait_ms, "cap on wait_ms and timeout_ms");
   flags.Define("heartbeat-ms", &config.heartbeat_ms, "broker heartbeat interval in ms");
   flags.Define("max-client-jobs", &max_client_jobs,
@@ -59,7 +61,8 @@ int main(int argc, char** argv) {
   if (flags.help_requested()) return 0;
   if (cache_max_entries < 1 || max_digits < 1 || max_batch < 1 || inline_prime_digits < 0 ||
       max_wait_ms < 0 || config.heartbeat_ms < 1 || config.reconcile_ms < 1 ||
-      max_client_jobs < 1 || max_client_held < 1 || config.inline_factor_bits < 0) {
+      max_client_jobs < 1 || max_client_held < 1 || config.inline_factor_bits < 0 ||
+      config.compute_threads < 0) {
     std::fprintf(stderr,
                  "zfactor-gateway: --cache-max-entries, --max-digits, --max-batch, "
                  "--heartbeat-ms, --reconcile-ms and --max-client-* must be >= 1; the other "

@@ -7,29 +7,8 @@
 #include "core/zmq_util.h"
 #include "gateway/impl.h"
 #include "proto/codec.h"
-#include "compute/compute.h"
 
 namespace zfactor::gateway {
-namespace {
-
-// The inline answer for n, or nullopt when n must go to a worker. Inline work
-// is one cheap step, so the gateway's loop never stalls: factoring below 2^64
-// (microseconds) or one BPSW test. A probable prime the engine would try to
-// prove (up to seconds) is a job.
-std::optional<proto::StatusOr<proto::Result>> ComputeInline(Kind kind, const std::string& n,
-                                                            const Request& request) {
-  if (kind == Kind::kIsPrime) {
-    auto quick = compute::IsPrimeWithoutProof(n);
-    if (!quick.ok()) return proto::StatusOr<proto::Result>(quick.error());
-    if (!quick.value()) return std::nullopt;
-    return proto::StatusOr<proto::Result>(std::move(*quick.value()));
-  }
-  math::Budget budget;
-  if (request.max_seconds) budget.max_seconds = *request.max_seconds;
-  return compute::Compute(kind, n, budget);
-}
-
-}  // namespace
 
 // ------------------------------------------------------------------ clients
 
@@ -108,17 +87,16 @@ void Gateway::Impl::HandleRequest(const Envelope& envelope, Request request, int
   pending.received_ms = received_ms;
   pending.progress = request.progress;
   if (request.op == Op::kFactor || request.op == Op::kIsPrime) {
-    HandleCompute(std::move(pending), request);
+    HandleCompute(std::move(pending), std::move(request));
   } else {
     HandleJobOp(std::move(pending), request);
   }
 }
 
-void Gateway::Impl::HandleCompute(Pending pending, const Request& request) {
+void Gateway::Impl::HandleCompute(Pending pending, Request request) {
   const Kind kind = request.op == Op::kFactor ? Kind::kFactor : Kind::kIsPrime;
   const uint64_t key = next_key_++;
-  const int64_t inline_until = core::NowMs() + config_.inline_budget_ms;
-  int inline_done = 0;
+  std::shared_ptr<InlinePool::Budget> budget;  // made with the first inline number
   for (size_t i = 0; i < request.numbers.size(); ++i) {
     const proto::NumberArg& arg = request.numbers[i];
     Slot slot;
@@ -141,29 +119,20 @@ void Gateway::Impl::HandleCompute(Pending pending, const Request& request) {
     }
     const bool small =
         kind == Kind::kFactor ? LessDecimal(n, two_pow_) : n.size() <= config_.inline_prime_digits;
-    if (small && (inline_done == 0 || core::NowMs() < inline_until)) {
-      if (auto computed = ComputeInline(kind, n, request)) {
-        ++inline_done;
-        if (!computed->ok()) {
-          ZF_LOG(kError) << "inline " << proto::KindName(kind) << " of " << n
-                         << " failed: " << computed->error().message;
-          slot.item = ErrorItem(computed->error(), slot.index);
-        } else {
-          proto::Status stored = cache_->Store(kind, n, computed->value());
-          if (!stored.ok()) {
-            ZF_LOG(kError) << "cache store failed: " << stored.error().message;
-          }
-          ++inline_answers_;
-          metrics_
-              .Counter("zfactor_gateway_inline_answers_total", "Numbers answered inline",
-                       {{"kind", proto::KindName(kind)}})
-              .Increment();
-          slot.item =
-              OkItem(DoneAnswer(kind, n, proto::Source::kInline, computed->value()), slot.index);
-        }
-        pending.slots.push_back(std::move(slot));
-        continue;
-      }
+    if (small) {
+      InlinePool::Task task;
+      task.key = key;
+      task.slot = slot.index;
+      task.kind = kind;
+      task.n = n;
+      task.max_seconds = request.max_seconds;
+      task.first = !budget;
+      if (!budget) budget = std::make_shared<InlinePool::Budget>(config_.inline_budget_ms);
+      task.budget = budget;
+      to_compute_.push_back(std::move(task));
+      slot.computing = true;
+      pending.slots.push_back(std::move(slot));
+      continue;
     }
     auto job = StartOrJoin(kind, n, request, key, pending.envelope);
     if (!job.ok()) {
@@ -178,7 +147,46 @@ void Gateway::Impl::HandleCompute(Pending pending, const Request& request) {
     pending.hold = true;
     pending.deadline_ms = pending.received_ms + std::min(request.wait_ms, config_.max_wait_ms);
   }
+  if (budget) pending.request = std::make_shared<const Request>(std::move(request));
   Hold(key, std::move(pending));
+}
+
+void Gateway::Impl::OnInlineDone(InlinePool::Done done) {
+  const InlinePool::Task& task = done.task;
+  std::optional<Item> item;
+  if (done.result && !done.result->ok()) {
+    ZF_LOG(kError) << "inline " << proto::KindName(task.kind) << " of " << task.n
+                   << " failed: " << done.result->error().message;
+    item = ErrorItem(done.result->error(), task.slot);
+  } else if (done.result) {
+    const proto::Result& result = done.result->value();
+    proto::Status stored = cache_->Store(task.kind, task.n, result);
+    if (!stored.ok()) ZF_LOG(kError) << "cache store failed: " << stored.error().message;
+    ++inline_answers_;
+    inline_metric_[static_cast<int>(task.kind)]->Increment();
+    item = OkItem(DoneAnswer(task.kind, task.n, proto::Source::kInline, result), task.slot);
+  }
+  auto it = pending_.find(task.key);
+  if (it == pending_.end()) return;  // the client was dropped; the answer is cached all the same
+  Pending& p = it->second;
+  if (task.slot >= p.slots.size() || !p.slots[task.slot].computing) return;
+  Slot& slot = p.slots[task.slot];
+  slot.computing = false;
+  if (item) {
+    slot.item = std::move(*item);
+  } else {  // a probable prime to prove, or the request's inline budget is spent
+    auto job = StartOrJoin(task.kind, task.n, *p.request, task.key, p.envelope);
+    if (!job.ok()) {
+      slot.item = ErrorItem(job.error(), slot.index);
+      if (job.error().code == ErrorCode::kBusy) slot.retry_after_ms = kClientBusyRetryMs;
+    } else {
+      slot.job = job.value();
+    }
+  }
+  if (std::none_of(p.slots.begin(), p.slots.end(), [](const Slot& s) { return s.computing; })) {
+    p.request.reset();
+  }
+  TryReply(task.key);
 }
 
 void Gateway::Impl::HandleJobOp(Pending pending, const Request& request) {
@@ -326,6 +334,7 @@ bool Gateway::Impl::Ready(const Pending& p, int64_t now) const {
   const bool compute = p.op == Op::kFactor || p.op == Op::kIsPrime;
   bool open = false;
   for (const Slot& slot : p.slots) {
+    if (slot.computing) return false;
     if (slot.job.empty()) continue;
     open = true;
     auto it = jobs_.find(slot.job);
@@ -348,7 +357,10 @@ void Gateway::Impl::TryReply(uint64_t key, bool force) {
   std::vector<Item> items;
   uint32_t retry_after_ms = 0;
   for (Slot& slot : p.slots) {
-    if (!slot.job.empty()) {
+    if (slot.computing) {
+      items.push_back(
+          ErrorItem(MakeError(ErrorCode::kUnavailable, "the gateway is stopping"), slot.index));
+    } else if (!slot.job.empty()) {
       auto job = jobs_.find(slot.job);
       if (job == jobs_.end()) {  // cannot happen: ended jobs fill their slots
         items.push_back(ErrorItem(MakeError(ErrorCode::kInternal, "job vanished"), slot.index));

@@ -147,9 +147,9 @@ TEST(CacheTest, SurvivesReopen) {
   EXPECT_EQ(*got, FactorResult12());
 }
 
-// Writes are grouped: Store() only changes memory, Flush() writes the group.
-// A process that dies (no destructor) loses the stores after its last flush
-// and nothing before it.
+// Writes are grouped: Store() only changes memory, Flush() hands the group to
+// the writer thread and Sync() waits for its commit. A process that dies (no
+// destructor) loses the stores after its last commit and nothing before it.
 TEST(CacheTest, ACrashLosesOnlyTheUnflushedGroup) {
   TempPath tmp;
   const pid_t pid = fork();
@@ -158,7 +158,7 @@ TEST(CacheTest, ACrashLosesOnlyTheUnflushedGroup) {
     auto cache = ResultCache::Open(tmp.path(), 100);
     if (!cache.ok()) _exit(1);
     if (!cache.value()->Store(Kind::kFactor, "12", FactorResult12()).ok()) _exit(2);
-    if (cache.value()->unwritten() != 1 || !cache.value()->Flush().ok()) _exit(3);
+    if (cache.value()->unwritten() != 1 || !cache.value()->Sync().ok()) _exit(3);
     if (cache.value()->unwritten() != 0) _exit(4);
     if (!cache.value()->Store(Kind::kIsPrime, "97", Status("P")).ok()) _exit(5);
     _exit(0);  // as SIGKILL would: no destructor, no flush
@@ -182,7 +182,7 @@ TEST(CacheTest, EvictionsAreWrittenAndALowerBoundTrimsAtOpen) {
     ASSERT_NE(cache, nullptr);
     for (const char* n : {"2", "3", "5", "7"})
       ASSERT_TRUE(cache->Store(Kind::kIsPrime, n, Status("P")).ok());
-    ASSERT_TRUE(cache->Flush().ok());
+    ASSERT_TRUE(cache->Sync().ok());
   }
   {
     auto cache = OpenOrDie(tmp.path(), 3);

@@ -1147,6 +1147,42 @@ TEST_F(GatewayTest, PerClientLimitsGiveBusyToThatClientOnly) {
   ASSERT_TRUE(after.ok) << after.error.message;
 }
 
+// Inline math runs on the compute threads: a cache hit and a ping sent after
+// slow inline work (BPSW on 1000-digit primes, tens of ms each) are answered
+// first, not behind it.
+TEST_F(GatewayTest, SlowInlineAnswerDoesNotDelayACacheHitBehindIt) {
+  auto client = NewClient();
+  ASSERT_TRUE(client->Call(Compute(Op::kFactor, "12")).ok);  // now cached
+  const std::string prime1000 = "1" + std::string(998, '0') + "7";  // 10^999 + 7
+  for (int i = 0; i < 4; ++i) {
+    Request slow = Compute(Op::kIsPrime, prime1000);
+    slow.id = std::string("slow");
+    client->Send(slow);
+  }
+  Request hit = Compute(Op::kFactor, "12");
+  hit.id = std::string("hit");
+  client->Send(hit);
+  client->Send(Ping());
+  std::vector<std::string> order;
+  for (int i = 0; i < 6; ++i) {
+    Reply r = client->RecvReply();
+    ASSERT_TRUE(r.ok) << r.error.message;
+    if (r.pong) {
+      order.push_back("ping");
+    } else {
+      order.push_back(std::get<std::string>(r.id));
+      if (order.back() == "hit") {
+        EXPECT_EQ(r.answer->source, proto::Source::kCache);
+      } else {
+        EXPECT_EQ(r.answer->result->status, "PRP");
+      }
+    }
+  }
+  ASSERT_EQ(order.size(), 6u);
+  EXPECT_EQ(std::set<std::string>(order.begin(), order.begin() + 2),
+            (std::set<std::string>{"hit", "ping"}));
+}
+
 // A client within its limits loses no reply, whatever came before: it holds
 // max_client_held - 1 waits (after a history of round trips), the job ends,
 // and every wait is answered at once. The replies meet the client's send
