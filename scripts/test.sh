@@ -35,16 +35,19 @@ if [ "${ZF_SKIP_SANITIZERS:-0}" != 1 ]; then
   ctest --test-dir build-san -L fuzz --output-on-failure
 
   # ThreadSanitizer on the code that runs threads of its own: ECM curves and
-  # SIQS sieving on several threads, the worker's I/O and compute threads.
+  # SIQS sieving on several threads, the worker's I/O and compute threads,
+  # the gateway's compute threads and the cache's writer thread.
   # libzmq is not instrumented, so what happens inside it is suppressed.
   cmake -S . -B build-tsan -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DZF_SANITIZE=thread -DZF_WERROR=ON > /dev/null
-  cmake --build build-tsan -j 2 --target math_tests siqs_tests worker_tests
+  cmake --build build-tsan -j 2 --target math_tests siqs_tests worker_tests gateway_tests cache_tests
   export TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp"
   echo "test.sh: threaded tests under TSan"
   (cd build-tsan && bin/math_tests --gtest_brief=1 --gtest_filter='Factor.EcmCurvesOnThreads*:Factor.JobThreads*')
   (cd build-tsan && bin/siqs_tests --gtest_brief=1 --gtest_filter='Siqs.SplitsWithTwoThreads:Siqs.Cancel*')
   (cd build-tsan && bin/worker_tests --gtest_brief=1)
+  (cd build-tsan && bin/gateway_tests --gtest_brief=1)
+  (cd build-tsan && bin/cache_tests --gtest_brief=1)
   echo "test.sh: sanitizers and fuzzing done after $(( $(date +%s) - start )) s"
 fi
 echo "test.sh: finished in $(( $(date +%s) - start )) s"
