@@ -1,6 +1,8 @@
 #include "gateway/inline_pool.h"
 
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -64,6 +66,10 @@ std::vector<InlinePool::Done> InlinePool::Drain() {
 }
 
 void InlinePool::Loop() {
+  // Below the I/O thread: on a machine whose cores the math fills, the loop
+  // still gets a core at once when a request arrives (Linux applies nice
+  // per thread). Best effort: an unprivileged process may only raise it.
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kComputeNice);
   while (true) {
     Task task;
     {

@@ -31,6 +31,9 @@ namespace zfactor::gateway {
 
 class InlinePool {
  public:
+  // The compute threads' nice value, relative to the I/O thread's 0.
+  static constexpr int kComputeNice = 10;
+
   // The inline work one request may do, shared by its tasks: once spent, its
   // remaining numbers come back kNeedsJob (queued as jobs instead), so one
   // batch cannot hold the compute threads from every other client.
