@@ -205,6 +205,63 @@ Factorization FactorWord(const mpz_class& n) {
   return Finish(std::move(f));
 }
 
+mpz_class FromU128(small::u128 v) {
+  mpz_class out = mpz_class(static_cast<unsigned long>(static_cast<uint64_t>(v >> 64))) << 64;
+  out += static_cast<unsigned long>(static_cast<uint64_t>(v));
+  return out;
+}
+
+// From 2^64 to 2^128 the word-size engine's two-limb path factors completely
+// in at most milliseconds (it polls hooks.Cancelled() between curves and
+// sieve polynomials). Prime factors above 2^64 get the usual proof attempt.
+Factorization FactorTwoWords(const mpz_class& n, const Budget& budget, const Hooks& hooks) {
+  Factorization f;
+  f.n = n;
+  Job job(budget, hooks);
+  job.Note("word-size engine");
+  std::vector<small::u128> primes;
+  const small::u128 value = (small::u128{mpz_class(n >> 64).get_ui()} << 64) | mpz_get_ui(n.get_mpz_t());
+  const bool complete = small::Factor128(value, &primes, hooks);
+  small::u128 rest = value;
+  for (size_t i = 0; i < primes.size();) {
+    size_t j = i;
+    while (j < primes.size() && primes[j] == primes[i]) ++j;
+    unsigned exponent = 0;
+    while (rest % primes[i] == 0) {
+      rest /= primes[i];
+      ++exponent;
+    }
+    const mpz_class p = FromU128(primes[i]);
+    if (hooks.on_factor && p != n) hooks.on_factor(p);
+    f.factors.push_back({p, exponent, PrimeCertainty(p, job)});
+    i = j;
+  }
+  if (rest > 1) {  // cancelled before the end: what is left, coprime to the primes found
+    const mpz_class r = FromU128(rest);
+    f.factors.push_back(
+        {r, 1, IsBpswProbablePrime(r) ? PrimeCertainty(r, job) : Certainty::kComposite});
+    std::sort(f.factors.begin(), f.factors.end(),
+              [](const PrimeFactor& a, const PrimeFactor& b) { return a.p < b.p; });
+  }
+  const bool stuck = std::any_of(f.factors.begin(), f.factors.end(), [](const PrimeFactor& p) {
+    return p.certainty == Certainty::kComposite;
+  });
+  const bool single = f.factors.size() == 1 && f.factors[0].exponent == 1;
+  if (!stuck) {
+    f.verdict = !single ? Verdict::kFullyFactored
+                : f.factors[0].certainty == Certainty::kProven ? Verdict::kPrime
+                                                               : Verdict::kProbablePrime;
+  } else if (single) {
+    f.verdict = Verdict::kComposite;
+    f.factors.clear();
+  } else {
+    f.verdict = Verdict::kPartlyFactored;
+  }
+  f.cancelled = stuck && !complete;
+  f.effort = job.Effort();
+  return Finish(std::move(f));
+}
+
 }  // namespace
 
 const char* VerdictName(Verdict v) {
@@ -261,6 +318,7 @@ Factorization Factor(const mpz_class& n, const Budget& budget, const Hooks& hook
     return f;
   }
   if (n < TwoTo64()) return FactorWord(n);
+  if (mpz_sizeinbase(n.get_mpz_t(), 2) <= 128) return FactorTwoWords(n, budget, hooks);
   Job job(budget, hooks);
   std::map<mpz_class, Found> primes;
   std::map<mpz_class, Work> stuck;  // composites the budget did not split

@@ -260,5 +260,33 @@ TEST(Factor, CancelFlagStopsALongJob) {
   EXPECT_EQ(f.verdict, Verdict::kComposite);
 }
 
+// From 2^64 to 2^128 the word-size engine answers directly; cancelled before
+// it starts, the answer is still verified and says what is left.
+TEST(Factor, TwoWordNumbersAnswerCompletelyOrWhatIsLeftWhenCancelled) {
+  const mpz_class p = NextPrime(Z("18446744073709551557") * 3);  // ~2^65.6
+  const mpz_class q = NextPrime(Z("4294967291") * 7);            // ~2^35
+  const mpz_class n = 11 * 11 * q * p;                           // ~2^107
+  Factorization whole = Factor(n);
+  ASSERT_EQ(whole.verdict, Verdict::kFullyFactored) << whole.effort;
+  ASSERT_EQ(whole.factors.size(), 3u);
+  EXPECT_EQ(whole.factors[0].p, 11);
+  EXPECT_EQ(whole.factors[0].exponent, 2u);
+  EXPECT_EQ(whole.factors[1].p, q);
+  EXPECT_EQ(whole.factors[2].p, p);
+  EXPECT_EQ(whole.factors[2].certainty, Certainty::kProven) << "N-1 proves a 66-bit prime";
+  EXPECT_EQ(whole.effort.find("word-size engine"), 0u) << whole.effort;
+
+  std::atomic<bool> cancel{true};
+  Hooks hooks;
+  hooks.cancel = &cancel;
+  Factorization cut = Factor(q * p, {}, hooks);
+  EXPECT_TRUE(VerifyFactorization(cut));
+  EXPECT_FALSE(cut.withheld);
+  if (cut.verdict != Verdict::kFullyFactored) {
+    EXPECT_TRUE(cut.cancelled);
+    EXPECT_EQ(cut.verdict, Verdict::kComposite);
+  }
+}
+
 }  // namespace
 }  // namespace zfactor::math
