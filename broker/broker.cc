@@ -231,7 +231,45 @@ void Broker::Run() {
 
 // ---------------------------------------------------------------- front
 
+// Everything one drain writes to the journal is one transaction (group
+// commit), and the jobs submitted in it are answered `accepted` only once it
+// is committed: "written before accepted" holds at one commit per batch
+// instead of one per job.
 void Broker::Drain(Side side) {
+  grouping_ = journal_ && journal_->Begin().ok();
+  DrainMessages(side);
+  if (!grouping_) return;
+  grouping_ = false;
+  proto::Status committed = journal_->Commit();
+  if (!committed.ok()) ZF_LOG(kError) << "journal commit failed: " << committed.error().message;
+  ReleaseAccepts(committed);
+}
+
+void Broker::ReleaseAccepts(const proto::Status& committed) {
+  std::vector<Deferred> deferred;
+  deferred.swap(deferred_);
+  deferred_ids_.clear();
+  for (Deferred& d : deferred) {
+    Internal reply;
+    reply.job = d.job.id;
+    if (!committed.ok()) {
+      reply.type = MsgType::kRejected;
+      reply.error = committed.error();
+      ++rejected_;
+      m_->rejected->Increment();
+    } else {
+      reply.type = MsgType::kAccepted;
+      if (d.first) {
+        AddJob(d.job);
+        ++submitted_;
+        m_->submitted->Increment();
+      }
+    }
+    SendToGateway(d.gateway, reply);
+  }
+}
+
+void Broker::DrainMessages(Side side) {
   zmq::socket_t& socket = side == Side::kFront ? front_ : back_;
   const char* name = side == Side::kFront ? "front" : "back";
   std::vector<zmq::message_t> frames;
@@ -340,20 +378,25 @@ void Broker::OnSubmit(const std::string& gateway, const Internal& m) {
       SendToGateway(gateway, reply);
       return;
     }
-    if (queue_.size() >= static_cast<size_t>(config_.max_queue)) {
+    if (queue_.size() + deferred_ids_.size() >= static_cast<size_t>(config_.max_queue)) {
       return reject(MakeError(ErrorCode::kBusy,
                               "the queue is full (" + std::to_string(queue_.size()) + " jobs)"),
                     config_.busy_retry_ms);
     }
+    const JournalJob spec{m.job, m.kind, m.n, m.priority, m.max_seconds, 0};
     if (journal_) {
-      proto::Status saved =
-          journal_->Add(JournalJob{m.job, m.kind, m.n, m.priority, m.max_seconds, 0});
+      proto::Status saved = journal_->Add(spec);
       if (!saved.ok()) {
         ZF_LOG(kError) << saved.error().message;
         return reject(saved.error(), 0);
       }
     }
-    AddJob(JournalJob{m.job, m.kind, m.n, m.priority, m.max_seconds, 0});
+    if (grouping_) {  // queued and answered once the drain's transaction commits
+      const bool first = deferred_ids_.insert(m.job).second;
+      deferred_.push_back(Deferred{gateway, spec, first});
+      return;
+    }
+    AddJob(spec);
     ++submitted_;
     m_->submitted->Increment();
   }

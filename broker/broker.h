@@ -138,6 +138,10 @@ class Broker {
   enum class Side { kFront, kBack };
   // Receives and handles what arrived on one ROUTER (at most kMaxBatch messages).
   void Drain(Side side);
+  void DrainMessages(Side side);
+  // After a drain's group commit: the jobs submitted in it are queued and
+  // `accepted` (committed), or `rejected` (the commit failed).
+  void ReleaseAccepts(const proto::Status& committed);
   // Counts and logs a dropped message.
   void Malformed(const std::string& what);
   // When a peer heard from now is declared dead.
@@ -182,6 +186,16 @@ class Broker {
   zmq::socket_t pub_;
   std::string front_endpoint_, back_endpoint_, pub_endpoint_;
   std::unique_ptr<Journal> journal_;
+  // Group commit (see Drain): while a drain's transaction is open, new jobs
+  // wait here, journaled but neither queued nor answered.
+  struct Deferred {
+    std::string gateway;
+    JournalJob job;
+    bool first = false;  // the first submit of this id in the group: it queues the job
+  };
+  bool grouping_ = false;
+  std::vector<Deferred> deferred_;
+  std::set<std::string> deferred_ids_;
 
   std::map<std::string, Job> jobs_;  // every open job: queued or running
   // The last kRecentResults finished jobs, by id: a submit of one of them (a

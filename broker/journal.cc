@@ -101,6 +101,14 @@ proto::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& path,
   return j;
 }
 
+proto::Status Journal::Begin() { return db_.Exec("BEGIN"); }
+
+proto::Status Journal::Commit() {
+  proto::Status status = db_.Exec("COMMIT");
+  if (!status.ok()) (void)db_.Exec("ROLLBACK");
+  return status;
+}
+
 proto::Status Journal::Add(const JournalJob& job) {
   add_.Bind(1, job.id).Bind(2, proto::KindName(job.kind)).Bind(3, job.n);
   add_.Bind(4, int64_t{job.priority});

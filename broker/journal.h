@@ -63,6 +63,11 @@ class Journal {
   static proto::StatusOr<std::unique_ptr<Journal>> Open(const std::string& path,
                                                         JournalLimits limits = {});
 
+  // Group commit: between Begin() and Commit() every write below joins one
+  // transaction. Commit() rolls back and returns the error when it fails.
+  proto::Status Begin();
+  proto::Status Commit();
+
   // Records an accepted job as open. Adding an id that is already open is a
   // no-op; adding a finished id opens it again (a new job).
   proto::Status Add(const JournalJob& job);
