@@ -221,7 +221,10 @@ ResultCache::Entry& ResultCache::Put(const std::string& key, proto::Result resul
   return lru_.front();
 }
 
-ResultCache::~ResultCache() { (void)Sync(); }
+ResultCache::~ResultCache() {
+  (void)FlushJobs();
+  (void)Sync();
+}
 
 proto::Status ResultCache::Flush(bool touches) {
   std::vector<RowOp> ops;
@@ -415,27 +418,62 @@ void ResultCache::Evict() {
   }
 }
 
-proto::Status ResultCache::PutJob(const JobRecord& r) {
-  const bool final_state = proto::IsFinal(r.state);
-  upsert_job_.Bind(1, r.job)
-      .Bind(2, static_cast<int64_t>(r.kind))
-      .Bind(3, r.n)
-      .Bind(4, static_cast<int64_t>(r.state))
-      .Bind(5, static_cast<int64_t>(r.priority));
-  if (r.max_seconds) {
-    upsert_job_.Bind(6, *r.max_seconds);
-  } else {
-    upsert_job_.BindNull(6);
+void ResultCache::PutJob(const JobRecord& r) {
+  job_ops_.push_back(JobOp{false, r, next_seq_++});
+}
+
+void ResultCache::SetJobState(const std::string& job, JobState state) {
+  JobRecord r;
+  r.job = job;
+  r.state = state;
+  job_ops_.push_back(JobOp{true, std::move(r), next_seq_++});
+}
+
+proto::Status ResultCache::FlushJobs() {
+  if (job_ops_.empty()) return proto::Status::Ok();
+  std::vector<JobOp> ops;
+  ops.swap(job_ops_);
+  proto::Status status = db_.Exec("BEGIN");
+  if (!status.ok()) return status;
+  uint64_t finals = 0;
+  for (const JobOp& op : ops) {
+    const JobRecord& r = op.record;
+    if (op.state_only) {
+      status = set_job_state_.Bind(1, r.job)
+                   .Bind(2, static_cast<int64_t>(r.state))
+                   .Bind(3, op.seq)
+                   .Run();
+      if (!status.ok()) break;
+      continue;
+    }
+    const bool final_state = proto::IsFinal(r.state);
+    upsert_job_.Bind(1, r.job)
+        .Bind(2, static_cast<int64_t>(r.kind))
+        .Bind(3, r.n)
+        .Bind(4, static_cast<int64_t>(r.state))
+        .Bind(5, static_cast<int64_t>(r.priority));
+    if (r.max_seconds) {
+      upsert_job_.Bind(6, *r.max_seconds);
+    } else {
+      upsert_job_.BindNull(6);
+    }
+    if (final_state) {
+      upsert_job_.BindBlob(7, EncodeValue(r.job, r.kind, r.n, r.state, r.result, r.error));
+    } else {
+      upsert_job_.BindNull(7);
+    }
+    upsert_job_.Bind(8, op.seq);
+    status = upsert_job_.Run();
+    if (!status.ok()) break;
+    finals += final_state;
   }
-  if (final_state) {
-    upsert_job_.BindBlob(7, EncodeValue(r.job, r.kind, r.n, r.state, r.result, r.error));
-  } else {
-    upsert_job_.BindNull(7);
+  if (status.ok()) status = db_.Exec("COMMIT");
+  if (!status.ok()) {
+    (void)db_.Exec("ROLLBACK");
+    return status;
   }
-  upsert_job_.Bind(8, next_seq_++);
-  proto::Status status = upsert_job_.Run();
-  if (!status.ok() || !final_state) return status;
-  if (++final_jobs_ > max_entries_) return PruneJobs();
+  final_jobs_ += finals;
+  if (final_jobs_ > max_entries_) return PruneJobs();
   return proto::Status::Ok();
 }
 
@@ -450,13 +488,6 @@ proto::Status ResultCache::PruneJobs() {
   if (!finals.ok()) return finals.error();
   final_jobs_ = static_cast<uint64_t>(finals.value());
   return proto::Status::Ok();
-}
-
-proto::Status ResultCache::SetJobState(const std::string& job, JobState state) {
-  return set_job_state_.Bind(1, job)
-      .Bind(2, static_cast<int64_t>(state))
-      .Bind(3, next_seq_++)
-      .Run();
 }
 
 proto::StatusOr<JobRecord> ResultCache::ReadJob(Statement& stmt) {
@@ -482,6 +513,8 @@ proto::StatusOr<JobRecord> ResultCache::ReadJob(Statement& stmt) {
 }
 
 proto::StatusOr<std::optional<JobRecord>> ResultCache::FindJob(const std::string& job) {
+  proto::Status flushed = FlushJobs();
+  if (!flushed.ok()) return flushed.error();
   select_job_.Bind(1, job);
   auto step = select_job_.Step();
   if (!step.ok()) {
@@ -499,6 +532,8 @@ proto::StatusOr<std::optional<JobRecord>> ResultCache::FindJob(const std::string
 }
 
 proto::StatusOr<std::vector<JobRecord>> ResultCache::OpenJobs() {
+  proto::Status flushed = FlushJobs();
+  if (!flushed.ok()) return flushed.error();
   auto stmt = db_.Prepare(
       "SELECT job, kind, n, state, priority, max_seconds, outcome FROM jobs WHERE state < 2 "
       "ORDER BY seq");

@@ -10,7 +10,10 @@
 // handed in one transaction on a connection of its own. So the owner's
 // thread never waits for the disk on results, and a crash loses at most
 // the groups handed over and not yet committed (milliseconds of them).
-// Job records are written at once, on the owner's thread.
+// Job records are written on the owner's thread by FlushJobs(), every
+// record change since the last call in one transaction (the gateway flushes
+// after each batch of broker messages, before it answers the clients those
+// records concern).
 //
 // Values are stored in the wire encoding (proto::EncodeInternal of a
 // `result` message), so there is one format for a Result everywhere.
@@ -105,10 +108,14 @@ class ResultCache {
   // Stored or evicted results not yet handed to the writer.
   size_t unwritten() const { return dirty_.size(); }
 
-  // Inserts or replaces a job record.
-  proto::Status PutJob(const JobRecord& record);
-  // Updates only the state of an open job record (queued <-> running).
-  proto::Status SetJobState(const std::string& job, proto::JobState state);
+  // Inserts or replaces a job record (written at the next FlushJobs).
+  void PutJob(const JobRecord& record);
+  // Updates only the state of an open job record (queued <-> running), at
+  // the next FlushJobs.
+  void SetJobState(const std::string& job, proto::JobState state);
+  // Writes the job record changes queued since the last call, in one transaction.
+  proto::Status FlushJobs();
+  // These two flush first, so they see every change made.
   proto::StatusOr<std::optional<JobRecord>> FindJob(const std::string& job);
   // Every job record not in a final state, oldest first.
   proto::StatusOr<std::vector<JobRecord>> OpenJobs();
@@ -186,6 +193,13 @@ class ResultCache {
   std::unordered_map<std::string, int64_t> touches_;  // key -> seq, for clean entries used
 
   std::unique_ptr<Writer> writer_;  // declared after db_: closed first
+  // Job record changes not yet written: a whole record, or (state_only) a state.
+  struct JobOp {
+    bool state_only = false;
+    JobRecord record;
+    int64_t seq = 0;
+  };
+  std::vector<JobOp> job_ops_;
   Statement upsert_job_;
   Statement set_job_state_;
   Statement select_job_;

@@ -167,6 +167,7 @@ void Gateway::Impl::Run(const std::atomic<bool>& stop) {
         ZF_LOG(kError) << "internal error on a broker message: " << e.what();
       }
     }
+    FlushJobRecords();
     for (int i = 0; i < kMaxDrain && (items[2].revents & ZMQ_POLLIN); ++i) {
       if (!core::RecvMultipart(sub_, &frames, zmq::recv_flags::dontwait)) break;
       try {
@@ -175,6 +176,7 @@ void Gateway::Impl::Run(const std::atomic<bool>& stop) {
         ZF_LOG(kError) << "internal error on a result message: " << e.what();
       }
     }
+    FlushJobRecords();
     if (items[3].revents & ZMQ_POLLIN) {
       for (InlinePool::Done& done : pool_->Drain()) {
         try {
@@ -277,6 +279,7 @@ void Gateway::Impl::Tick(int64_t now) {
     stats_outstanding_ = false;
   }
   AnswerStatsWaiters(/*only_expired=*/true, now);
+  FlushJobRecords();  // what the timers changed (cancels, failed submits)
   // Results are written every turn, the lookups' LRU order once a second.
   const bool touches = now >= next_touch_flush_ms_;
   if (touches) next_touch_flush_ms_ = now + kTouchFlushMs;

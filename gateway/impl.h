@@ -241,7 +241,12 @@ class Gateway::Impl {
               std::optional<Error> error);
   // The job's answer; with_progress adds its last progress report while it runs.
   Answer AnswerOf(const Job& job, bool with_progress = false) const;
+  // Queues the job's record for the next FlushJobRecords.
   void PersistJob(const Job& job, std::optional<proto::Result> result, std::optional<Error> error);
+  // Writes the job records queued since the last call in one transaction,
+  // then tries the replies that waited for them (after_flush_). Called after
+  // each batch of broker and result-stream messages.
+  void FlushJobRecords();
   std::string NewJobId();
 
   // ---- replies
@@ -307,6 +312,7 @@ class Gateway::Impl {
   int64_t stats_sent_ms_ = 0;
   proto::Stats broker_stats_{{"queue_depth", 0}, {"jobs_running", 0}, {"workers", 0}};
   std::vector<std::string> dropped_;  // identities found unreachable
+  std::vector<uint64_t> after_flush_;  // Pending keys to try once the job records are written
   std::unordered_map<std::string, Backlog> backlogs_;  // by client identity
   size_t backlogged_ = 0;                              // messages in backlogs_
 

@@ -103,8 +103,16 @@ void Gateway::Impl::Accept(Job& job) {
     ++jobs_submitted_;
     submitted_metric_->Increment();
   }
-  const std::vector<uint64_t> waiters = job.waiters;
-  for (uint64_t key : waiters) TryReply(key);
+  // Its first reply names the job: it goes out once the record is written.
+  after_flush_.insert(after_flush_.end(), job.waiters.begin(), job.waiters.end());
+}
+
+void Gateway::Impl::FlushJobRecords() {
+  proto::Status flushed = cache_->FlushJobs();
+  if (!flushed.ok()) ZF_LOG(kError) << "cannot record jobs: " << flushed.error().message;
+  std::vector<uint64_t> keys;
+  keys.swap(after_flush_);
+  for (uint64_t key : keys) TryReply(key);
 }
 
 void Gateway::Impl::PersistJob(const Job& job, std::optional<proto::Result> result,
@@ -118,10 +126,7 @@ void Gateway::Impl::PersistJob(const Job& job, std::optional<proto::Result> resu
   r.max_seconds = job.max_seconds;
   r.result = std::move(result);
   r.error = std::move(error);
-  proto::Status s = cache_->PutJob(r);
-  if (!s.ok()) {
-    ZF_LOG(kError) << "cannot record job " << job.id << ": " << s.error().message;
-  }
+  cache_->PutJob(r);
 }
 
 Answer Gateway::Impl::AnswerOf(const Job& job, bool with_progress) const {
@@ -307,12 +312,7 @@ void Gateway::Impl::SetOpenState(Job& job, JobState state) {
   Accept(job);  // the broker holds it, whether or not its 'accepted' arrived
   if (job.state == state) return;
   job.state = state;
-  if (job.persisted) {
-    proto::Status s = cache_->SetJobState(job.id, state);
-    if (!s.ok()) {
-      ZF_LOG(kError) << "cannot record job state: " << s.error().message;
-    }
-  }
+  if (job.persisted) cache_->SetJobState(job.id, state);
 }
 
 void Gateway::Impl::OnProgress(Internal& m) {

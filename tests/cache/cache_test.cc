@@ -262,12 +262,13 @@ TEST(CacheTest, JobRecordsRoundTripAndSurviveReopen) {
   {
     auto cache = OpenOrDie(tmp.path());
     ASSERT_NE(cache, nullptr);
-    ASSERT_TRUE(cache->PutJob(open).ok());
-    ASSERT_TRUE(cache->PutJob(done).ok());
-    ASSERT_TRUE(cache->PutJob(failed).ok());
-    ASSERT_TRUE(cache->SetJobState(open.job, JobState::kRunning).ok());
+    cache->PutJob(open);
+    cache->PutJob(done);
+    cache->PutJob(failed);
+    cache->SetJobState(open.job, JobState::kRunning);
     // A final record's state is not changed by a late state message.
-    ASSERT_TRUE(cache->SetJobState(done.job, JobState::kRunning).ok());
+    cache->SetJobState(done.job, JobState::kRunning);
+    ASSERT_TRUE(cache->FlushJobs().ok());
   }
   auto cache = OpenOrDie(tmp.path());
   ASSERT_NE(cache, nullptr);
@@ -309,13 +310,13 @@ TEST(CacheTest, FinalJobRecordsAreBounded) {
   JobRecord open;
   open.job = "j-open";
   open.n = "15";
-  ASSERT_TRUE(cache->PutJob(open).ok());
+  cache->PutJob(open);
   for (int i = 0; i < 3; ++i) {
     JobRecord r;
     r.job = "j-" + std::to_string(i);
     r.n = "15";
     r.state = JobState::kCancelled;
-    ASSERT_TRUE(cache->PutJob(r).ok());
+    cache->PutJob(r);
   }
   auto oldest = cache->FindJob("j-0");
   ASSERT_TRUE(oldest.ok());
