@@ -321,6 +321,61 @@ TEST_F(FaultTest, GatewayRestartStillServesResultsPublishedWhileDown) {
   EXPECT_EQ(computed_again, 0);
 }
 
+// The gateway writes job records once per batch of broker messages and
+// cache results once per loop turn. SIGKILLed right after it answered a
+// batch of new jobs, while earlier jobs are finishing: after a restart on the
+// same cache file every job id a client was given still ends, done and
+// right, and results the broker journaled are served without recomputation.
+TEST_F(FaultTest, GatewayKilledBetweenWriteGroupsLosesNoJob) {
+  ASSERT_TRUE(cluster_->StartBroker({"--journal", cluster_->Path("journal.db")}));
+  ASSERT_TRUE(cluster_->StartGateway());
+  for (int i = 0; i < 2; ++i) ASSERT_GE(cluster_->StartWorker(1), 0);
+  ASSERT_TRUE(cluster_->WaitForWorkers(2, kReadyTimeout));
+  std::vector<proto::Answer> accepted;
+  {
+    Client c(cluster_->ClientOptions());
+    std::vector<std::string> batch;
+    for (unsigned long seed = 3000; accepted.size() < 120; ++seed) {
+      batch.push_back(RandomSemiprime(seed, 70, 74));  // 43 digits: tens of ms each
+      if (batch.size() < 20) continue;
+      auto items = c.FactorBatch(batch);
+      ASSERT_TRUE(items.ok()) << items.error().message;
+      for (const proto::Item& item : items.value()) {
+        ASSERT_TRUE(item.ok) << item.error.message;
+        ASSERT_EQ(item.answer.source, proto::Source::kJob);
+        accepted.push_back(item.answer);
+      }
+      batch.clear();
+    }
+    // Some inline answers too, the last of them surely in no written group yet.
+    for (uint64_t n = 1000000007; n < 1000000107; n += 2) ASSERT_TRUE(c.Factor(std::to_string(n)).ok());
+  }
+  cluster_->KillGateway();
+  ASSERT_TRUE(cluster_->RestartGateway());
+  Client c(cluster_->ClientOptions());
+  const double open_after = Stat(c, "open_jobs");  // reloaded from the job records
+  int lost = 0, wrong = 0;
+  for (const proto::Answer& a : accepted) {
+    proto::Answer done = Final(c, a);
+    if (done.state != JobState::kDone) {
+      ++lost;
+      ADD_FAILURE() << "job " << a.job << " (" << a.n << ") ended "
+                    << proto::JobStateName(done.state);
+      continue;
+    }
+    const std::string why = VerifyFactorAnswer(done);
+    if (!why.empty()) {
+      ++wrong;
+      ADD_FAILURE() << a.n << ": " << why;
+    }
+  }
+  std::printf("[faults] gateway SIGKILL after a batch: %zu jobs accepted, %.0f open at the "
+              "restart, %d lost, %d wrong\n",
+              accepted.size(), open_after, lost, wrong);
+  EXPECT_EQ(lost, 0);
+  EXPECT_EQ(wrong, 0);
+}
+
 // A gateway SIGSTOPped for longer than liveness x interval while the broker
 // finishes its jobs: on SIGCONT it reads the results waiting in its SUB queue;
 // every job ends once for the client, and none is submitted (and computed,
