@@ -213,6 +213,9 @@ class Gateway::Impl {
   void OnClientMessage(std::vector<zmq::message_t>& frames);
   void HandleRequest(const Envelope& envelope, Request request, int64_t received_ms);
   void HandleCompute(Pending pending, Request request);
+  // Points `slot` at the job for n (started or joined), or at the error.
+  void FollowJob(Slot* slot, Kind kind, const std::string& n, const Request& request, uint64_t key,
+                 const Envelope& envelope);
   // An inline task finished: its slot gets the answer, or a job when the
   // number needs a worker after all.
   void OnInlineDone(InlinePool::Done done);

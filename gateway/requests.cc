@@ -134,13 +134,7 @@ void Gateway::Impl::HandleCompute(Pending pending, Request request) {
       pending.slots.push_back(std::move(slot));
       continue;
     }
-    auto job = StartOrJoin(kind, n, request, key, pending.envelope);
-    if (!job.ok()) {
-      slot.item = ErrorItem(job.error(), slot.index);
-      if (job.error().code == ErrorCode::kBusy) slot.retry_after_ms = kClientBusyRetryMs;
-    } else {
-      slot.job = job.value();
-    }
+    FollowJob(&slot, kind, n, request, key, pending.envelope);
     pending.slots.push_back(std::move(slot));
   }
   if (request.wait_ms > 0) {
@@ -149,6 +143,17 @@ void Gateway::Impl::HandleCompute(Pending pending, Request request) {
   }
   if (budget) pending.request = std::make_shared<const Request>(std::move(request));
   Hold(key, std::move(pending));
+}
+
+void Gateway::Impl::FollowJob(Slot* slot, Kind kind, const std::string& n, const Request& request,
+                              uint64_t key, const Envelope& envelope) {
+  auto job = StartOrJoin(kind, n, request, key, envelope);
+  if (!job.ok()) {
+    slot->item = ErrorItem(job.error(), slot->index);
+    if (job.error().code == ErrorCode::kBusy) slot->retry_after_ms = kClientBusyRetryMs;
+  } else {
+    slot->job = job.value();
+  }
 }
 
 void Gateway::Impl::OnInlineDone(InlinePool::Done done) {
@@ -175,13 +180,7 @@ void Gateway::Impl::OnInlineDone(InlinePool::Done done) {
   if (item) {
     slot.item = std::move(*item);
   } else {  // a probable prime to prove, or the request's inline budget is spent
-    auto job = StartOrJoin(task.kind, task.n, *p.request, task.key, p.envelope);
-    if (!job.ok()) {
-      slot.item = ErrorItem(job.error(), slot.index);
-      if (job.error().code == ErrorCode::kBusy) slot.retry_after_ms = kClientBusyRetryMs;
-    } else {
-      slot.job = job.value();
-    }
+    FollowJob(&slot, task.kind, task.n, *p.request, task.key, p.envelope);
   }
   if (std::none_of(p.slots.begin(), p.slots.end(), [](const Slot& s) { return s.computing; })) {
     p.request.reset();
