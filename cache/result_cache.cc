@@ -208,17 +208,16 @@ std::string ResultCache::Key(Kind kind, const std::string& n) {
   return key;
 }
 
-ResultCache::Entry& ResultCache::Put(const std::string& key, proto::Result result, int64_t seq) {
+void ResultCache::Put(const std::string& key, proto::Result result, int64_t seq) {
   auto it = hot_.find(key);
   if (it != hot_.end()) {
     lru_.splice(lru_.begin(), lru_, it->second);
     it->second->result = std::move(result);
     it->second->seq = seq;
-    return *it->second;
+    return;
   }
   lru_.push_front(Entry{key, std::move(result), seq});
   hot_[key] = lru_.begin();
-  return lru_.front();
 }
 
 ResultCache::~ResultCache() {

@@ -173,7 +173,7 @@ class ResultCache {
   proto::Status Load();
   static std::string Key(proto::Kind kind, const std::string& n);
   // Inserts or replaces (and marks used) without marking it dirty.
-  Entry& Put(const std::string& key, proto::Result result, int64_t seq);
+  void Put(const std::string& key, proto::Result result, int64_t seq);
   void Evict();
   proto::Status PruneJobs();
   proto::StatusOr<JobRecord> ReadJob(Statement& stmt);
