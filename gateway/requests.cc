@@ -111,7 +111,7 @@ void Gateway::Impl::HandleCompute(Pending pending, Request request) {
     if (!cached.ok()) {
       ZF_LOG(kError) << "cache lookup failed (treated as a miss): " << cached.error().message;
     } else if (cached.value()) {
-      proto::Result result = *cached.value();
+      proto::Result result = std::move(*cached.value());
       result.ms = 0;
       slot.item = OkItem(DoneAnswer(kind, n, proto::Source::kCache, std::move(result)), slot.index);
       pending.slots.push_back(std::move(slot));
