@@ -95,11 +95,13 @@ std::optional<proto::Result> Derive(Kind have, Kind want, const std::string& n,
 }
 
 proto::StatusOr<std::unique_ptr<ResultCache>> ResultCache::Open(const std::string& path,
-                                                                uint64_t max_entries) {
+                                                                uint64_t max_entries,
+                                                                bool persist_small) {
   if (max_entries == 0) return MakeError(ErrorCode::kBadRequest, "cache max entries must be >= 1");
   auto db = Database::Open(path);
   if (!db.ok()) return db.error();
-  std::unique_ptr<ResultCache> cache(new ResultCache(std::move(db).value(), max_entries));
+  std::unique_ptr<ResultCache> cache(
+      new ResultCache(std::move(db).value(), max_entries, persist_small));
   proto::Status status = cache->Init(path);
   if (!status.ok()) {
     return MakeError(status.error().code, "cache " + path + ": " + status.error().message);
@@ -200,6 +202,13 @@ proto::Status ResultCache::Load() {
     hot_[key] = std::prev(lru_.end());
   }
   return dropped > 0 ? Sync() : proto::Status::Ok();
+}
+
+bool ResultCache::Persisted(const std::string& key) const {
+  if (persist_small_) return true;
+  // key = kind digit + canonical decimal n; 2^64 = 18446744073709551616 (20 digits).
+  const size_t digits = key.size() - 1;
+  return digits > 20 || (digits == 20 && key.compare(1, 20, "18446744073709551616") >= 0);
 }
 
 std::string ResultCache::Key(Kind kind, const std::string& n) {
@@ -385,7 +394,7 @@ proto::StatusOr<std::optional<proto::Result>> ResultCache::Lookup(Kind kind, con
     lru_.splice(lru_.begin(), lru_, it->second);
     it->second->seq = next_seq_++;
     // A dirty entry is written whole, with its new seq; a clean one needs only the seq.
-    if (!dirty_.count(key)) touches_[key] = it->second->seq;
+    if (!dirty_.count(key) && Persisted(key)) touches_[key] = it->second->seq;
     ++hits_;
     return derived;
   }
@@ -397,8 +406,10 @@ proto::Status ResultCache::Store(Kind kind, const std::string& n, const proto::R
   if (!Cacheable(kind, result)) return proto::Status::Ok();
   const std::string key = Key(kind, n);
   Put(key, result, next_seq_++);
-  dirty_[key] = true;
-  touches_.erase(key);
+  if (Persisted(key)) {
+    dirty_[key] = true;
+    touches_.erase(key);
+  }
   if (hot_.size() > max_entries_) Evict();
   return proto::Status::Ok();
 }
@@ -412,7 +423,7 @@ void ResultCache::Evict() {
     lru_.pop_back();
     hot_.erase(key);
     touches_.erase(key);
-    dirty_[key] = false;
+    if (Persisted(key)) dirty_[key] = false;
     ++evictions_;
   }
 }

@@ -79,10 +79,13 @@ class ResultCache {
   // Opens or creates the cache at `path` and loads its results into memory,
   // most recently used first. `max_entries` (>= 1) bounds the results (in
   // memory and on disk alike: about 300 bytes of memory each) and,
-  // separately, the finished job records. An unreadable or foreign file, or
+  // separately, the finished job records. With `persist_small` false,
+  // results for n below 2^64 stay in memory only (recomputing one costs
+  // microseconds; writing it costs more). An unreadable or foreign file, or
   // an unknown schema version, is an Error.
   static proto::StatusOr<std::unique_ptr<ResultCache>> Open(const std::string& path,
-                                                            uint64_t max_entries);
+                                                            uint64_t max_entries,
+                                                            bool persist_small = true);
   ~ResultCache();  // syncs (best effort)
   ResultCache(const ResultCache&) = delete;
   ResultCache& operator=(const ResultCache&) = delete;
@@ -168,7 +171,10 @@ class ResultCache {
     std::thread thread_;
   };
 
-  ResultCache(Database db, uint64_t max_entries) : db_(std::move(db)), max_entries_(max_entries) {}
+  ResultCache(Database db, uint64_t max_entries, bool persist_small)
+      : db_(std::move(db)), max_entries_(max_entries), persist_small_(persist_small) {}
+  // Whether the entry under `key` is written to disk.
+  bool Persisted(const std::string& key) const;
   proto::Status Init(const std::string& path);
   proto::Status Load();
   static std::string Key(proto::Kind kind, const std::string& n);
@@ -180,6 +186,7 @@ class ResultCache {
 
   Database db_;
   uint64_t max_entries_;
+  bool persist_small_;
   int64_t next_seq_ = 1;
   uint64_t final_jobs_ = 0;
   uint64_t hits_ = 0;

@@ -198,6 +198,27 @@ TEST(CacheTest, EvictionsAreWrittenAndALowerBoundTrimsAtOpen) {
   EXPECT_TRUE(Get(*cache, Kind::kIsPrime, "7"));
 }
 
+// The gateway's setting: answers below 2^64 are served from memory but never
+// written; from 2^64 up they are.
+TEST(CacheTest, SmallResultsCanStayInMemoryOnly) {
+  TempPath tmp;
+  const std::string below = "18446744073709551615", at = "18446744073709551616";
+  {
+    auto cache = ResultCache::Open(tmp.path(), 100, /*persist_small=*/false);
+    ASSERT_TRUE(cache.ok()) << cache.error().message;
+    ASSERT_TRUE(cache.value()->Store(Kind::kIsPrime, below, Status("C")).ok());
+    ASSERT_TRUE(cache.value()->Store(Kind::kIsPrime, at, Status("C")).ok());
+    EXPECT_EQ(cache.value()->unwritten(), 1u);
+    EXPECT_TRUE(Get(*cache.value(), Kind::kIsPrime, below));
+    EXPECT_EQ(cache.value()->entries(), 2u);
+  }
+  auto cache = OpenOrDie(tmp.path());
+  ASSERT_NE(cache, nullptr);
+  EXPECT_EQ(cache->entries(), 1u);
+  EXPECT_FALSE(Get(*cache, Kind::kIsPrime, below));
+  EXPECT_TRUE(Get(*cache, Kind::kIsPrime, at));
+}
+
 TEST(CacheTest, EvictsLeastRecentlyUsed) {
   TempPath tmp;
   auto cache = OpenOrDie(tmp.path(), 3);
