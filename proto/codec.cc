@@ -9,6 +9,7 @@
 namespace zfactor::proto {
 
 using internal::MapReader;
+using internal::kPackBufferBytes;
 using internal::MapWriter;
 using internal::PackStr;
 using internal::Parse;
@@ -173,7 +174,7 @@ Status DecodeError(const msgpack::object& o, Error* out) {
 namespace {
 
 std::string EncodeFactorResult(const proto::Result& res) {
-  msgpack::sbuffer factors;
+  msgpack::sbuffer factors(kPackBufferBytes);
   msgpack::packer<msgpack::sbuffer> pk(&factors);
   pk.pack_array(static_cast<uint32_t>(res.factors.size()));
   for (const Factor& f : res.factors) {
@@ -239,7 +240,7 @@ StatusOr<proto::Result> DecodeFactorResult(const msgpack::object& o) {
 
 // An array of decimal strings (progress factors), at most kMaxProgressFactors.
 std::string EncodeNumbers(const std::vector<std::string>& numbers) {
-  msgpack::sbuffer out;
+  msgpack::sbuffer out(kPackBufferBytes);
   msgpack::packer<msgpack::sbuffer> pk(&out);
   pk.pack_array(static_cast<uint32_t>(numbers.size()));
   for (const std::string& n : numbers) PackStr(pk, n);
@@ -557,7 +558,7 @@ std::string EncodeReply(const Reply& reply) {
   }
   if (reply.answer) w.Raw("answer", EncodeAnswer(*reply.answer));
   if (reply.answers) {
-    msgpack::sbuffer items;
+    msgpack::sbuffer items(kPackBufferBytes);
     msgpack::packer<msgpack::sbuffer>(&items).pack_array(
         static_cast<uint32_t>(reply.answers->size()));
     for (const Item& item : *reply.answers) {

@@ -197,7 +197,7 @@ void MapWriter::Raw(std::string_view key, const std::string& packed) {
 }
 
 std::string MapWriter::Done() const {
-  msgpack::sbuffer head;
+  msgpack::sbuffer head(8);  // a map header is at most 5 bytes
   msgpack::packer<msgpack::sbuffer>(&head).pack_map(count_);
   std::string out(head.data(), head.size());
   out.append(body_.data(), body_.size());

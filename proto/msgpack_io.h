@@ -59,10 +59,15 @@ class MapReader {
   std::vector<bool> consumed_;
 };
 
+// First allocation of the buffers we pack into. msgpack-c's default (8 KiB)
+// cost one 8 KiB malloc per nested map of every message; bodies are mostly
+// well under 256 bytes, and sbuffer grows by doubling past it.
+inline constexpr size_t kPackBufferBytes = 256;
+
 // Packs a map whose size is only known at the end.
 class MapWriter {
  public:
-  MapWriter() : body_(), packer_(&body_) {}
+  MapWriter() : body_(kPackBufferBytes), packer_(&body_) {}
 
   msgpack::packer<msgpack::sbuffer>& Key(std::string_view key);
   void Str(std::string_view key, std::string_view value);
