@@ -7,10 +7,10 @@ namespace {
 
 // The same bridge the worker and the gateway use, so --local answers are
 // computed and verified exactly as the service's are.
-proto::Answer Run(proto::Kind kind, const mpz_class& n, const math::Budget& budget,
+proto::Answer Run(proto::Kind kind, const std::string& n, const math::Budget& budget,
                   const math::Hooks& hooks = {}) {
   proto::Answer a;
-  a.n = n.get_str();
+  a.n = n;
   a.kind = kind;
   a.source = proto::Source::kInline;
   auto result = compute::Compute(kind, a.n, budget, hooks);
@@ -26,7 +26,7 @@ proto::Answer Run(proto::Kind kind, const mpz_class& n, const math::Budget& budg
 
 }  // namespace
 
-proto::Answer LocalFactor(const mpz_class& n, const LocalOptions& options) {
+proto::Answer LocalFactor(const std::string& n, const LocalOptions& options) {
   math::Budget budget;
   budget.threads = options.threads;
   budget.max_seconds = options.max_seconds;
@@ -36,6 +36,6 @@ proto::Answer LocalFactor(const mpz_class& n, const LocalOptions& options) {
   return Run(proto::Kind::kFactor, n, budget, hooks);
 }
 
-proto::Answer LocalIsPrime(const mpz_class& n) { return Run(proto::Kind::kIsPrime, n, {}); }
+proto::Answer LocalIsPrime(const std::string& n) { return Run(proto::Kind::kIsPrime, n, {}); }
 
 }  // namespace zfactor::client

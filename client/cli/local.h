@@ -22,12 +22,12 @@ struct LocalOptions {
 };
 
 // math::Factor(n) as a done ANSWER (kind factor, source inline).
-// REQUIRES: n >= 0.
-proto::Answer LocalFactor(const mpz_class& n, const LocalOptions& options);
+// REQUIRES: n is a canonical decimal (as the CLI's parser returns it).
+proto::Answer LocalFactor(const std::string& n, const LocalOptions& options);
 
 // math::TestPrimality(n) as a done ANSWER (kind isprime, source inline).
-// REQUIRES: n >= 0.
-proto::Answer LocalIsPrime(const mpz_class& n);
+// REQUIRES: n is a canonical decimal.
+proto::Answer LocalIsPrime(const std::string& n);
 
 }  // namespace zfactor::client
 
