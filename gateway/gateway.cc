@@ -49,8 +49,8 @@ proto::Status Gateway::Impl::Init() {
   two_pow_ = PowerOfTwoDecimal(std::min(config_.inline_factor_bits, 1 << 16));
 
   // Answers below 2^64 are cached in memory only: recomputing one after a
-  // restart costs microseconds, and writing them all cost half the I/O
-  // thread under inline load.
+  // restart costs microseconds, while writing every one kept the cache's
+  // writer thread busy on the cores the inline math needs.
   auto cache = cache::ResultCache::Open(config_.cache_path, config_.cache_max_entries,
                                         /*persist_small=*/false);
   if (!cache.ok()) return cache.error();
