@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 #include <zmq.hpp>
 
@@ -90,6 +91,27 @@ class ResultWatcher {
 class FaultTest : public ClusterTest {
  protected:
   // Waits (repeated `wait` requests) for a final answer to `answer`'s job.
+  // Waits for every job in `accepted` to end; counts (and reports) those that
+  // did not end done, and those whose answer fails VerifyFactorAnswer.
+  std::pair<int, int> CountLostAndWrong(Client& c, const std::vector<proto::Answer>& accepted) {
+    int lost = 0, wrong = 0;
+    for (const proto::Answer& a : accepted) {
+      proto::Answer done = Final(c, a);
+      if (done.state != JobState::kDone) {
+        ++lost;
+        ADD_FAILURE() << "job " << a.job << " (" << a.n << ") ended "
+                      << proto::JobStateName(done.state);
+        continue;
+      }
+      const std::string why = VerifyFactorAnswer(done);
+      if (!why.empty()) {
+        ++wrong;
+        ADD_FAILURE() << a.n << ": " << why;
+      }
+    }
+    return {lost, wrong};
+  }
+
   proto::Answer Final(Client& c, const proto::Answer& answer) {
     auto done = c.WaitFinal(answer, kEventually, milliseconds(10000));
     EXPECT_TRUE(done.ok()) << answer.n << ": " << done.error().message;
@@ -222,21 +244,7 @@ TEST_F(FaultTest, BrokerKilledUnderLoadLosesNoAcceptedJob) {
     if (ended == accepted.size()) break;
   }
 
-  int lost = 0, wrong = 0;
-  for (const proto::Answer& a : accepted) {
-    proto::Answer done = Final(c, a);
-    if (done.state != JobState::kDone) {
-      ++lost;
-      ADD_FAILURE() << "job " << a.job << " (" << a.n << ") ended "
-                    << proto::JobStateName(done.state);
-      continue;
-    }
-    const std::string why = VerifyFactorAnswer(done);
-    if (!why.empty()) {
-      ++wrong;
-      ADD_FAILURE() << a.n << ": " << why;
-    }
-  }
+  const auto [lost, wrong] = CountLostAndWrong(c, accepted);
   std::printf("[faults] broker SIGKILL: %zu jobs accepted, %.0f done before the kill, "
               "%zu ended on the stream with no client asking, %d lost, %d wrong\n",
               accepted.size(), done_before, ended, lost, wrong);
@@ -354,21 +362,7 @@ TEST_F(FaultTest, GatewayKilledBetweenWriteGroupsLosesNoJob) {
   ASSERT_TRUE(cluster_->RestartGateway());
   Client c(cluster_->ClientOptions());
   const double open_after = Stat(c, "open_jobs");  // reloaded from the job records
-  int lost = 0, wrong = 0;
-  for (const proto::Answer& a : accepted) {
-    proto::Answer done = Final(c, a);
-    if (done.state != JobState::kDone) {
-      ++lost;
-      ADD_FAILURE() << "job " << a.job << " (" << a.n << ") ended "
-                    << proto::JobStateName(done.state);
-      continue;
-    }
-    const std::string why = VerifyFactorAnswer(done);
-    if (!why.empty()) {
-      ++wrong;
-      ADD_FAILURE() << a.n << ": " << why;
-    }
-  }
+  const auto [lost, wrong] = CountLostAndWrong(c, accepted);
   std::printf("[faults] gateway SIGKILL after a batch: %zu jobs accepted, %.0f open at the "
               "restart, %d lost, %d wrong\n",
               accepted.size(), open_after, lost, wrong);
